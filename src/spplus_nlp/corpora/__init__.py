@@ -1,0 +1,8 @@
+"""Corpora: the shared real SP+ export joined with the project's annotations, as ``datasets.Dataset``."""
+
+from .spplus import (ANNOTATIONS, CorpusError, kfold, load_corpus, read_annotations, read_experiences,
+                     shared_data_dir, train_dev_split)
+from .standoff import AnnotationError, text_hash, to_standoff
+
+__all__ = ["ANNOTATIONS", "AnnotationError", "CorpusError", "kfold", "load_corpus", "read_annotations",
+           "read_experiences", "shared_data_dir", "text_hash", "to_standoff", "train_dev_split"]

@@ -1,0 +1,195 @@
+"""The fast model: TF-IDF features, calibrated linear heads, spaCy sentences and suggestion cues.
+
+Follows scikit-learn's conventions: parameters in ``__init__``, learned attributes end in ``_``, ``fit`` then
+``predict``. Training examples are corpus records (see :mod:`spplus_nlp.corpora`): ``text``, ``sentiment`` and, when
+annotated, ``engagements`` (id, polarity, start, end) and ``suggestions`` (start, end, engagement).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
+
+from ..language import segment_sentences
+from ..suggestions import cue_features
+from ..taxonomy import ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, OTHER_ENGAGEMENT, POLARITIES, SENTIMENTS
+from ..types import Analysis, Sentiment, Span, Suggestion, ThemeScore
+from .features import make_vectorizer
+
+#: doc sentiment -> the engagement polarity it suggests when blending
+_SENTIMENT_TO_POLARITY = {"positif": "positif", "neutre": "mitigé", "négatif": "négatif"}
+_MIN_POSITIVES_TO_CALIBRATE = 10
+_MIN_POSITIVES_TO_TRAIN = 2
+_THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
+
+
+class FastModel:
+    def __init__(self, C: float = 4.0, cue_weight: float = 1.0, polarity_doc_weight: float = 0.5,
+                 random_state: int = 0):
+        self.C = C
+        self.cue_weight = cue_weight
+        self.polarity_doc_weight = polarity_doc_weight
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ training
+    def fit(self, examples: Sequence[dict]) -> "FastModel":
+        texts = [ex["text"] for ex in examples]
+        self.vectorizer_ = make_vectorizer().fit(texts)
+        X = self.vectorizer_.transform(texts)
+        self._fit_sentiment(X, [ex["sentiment"] for ex in examples])
+
+        annotated = [i for i, ex in enumerate(examples) if ex.get("annotated", True)]
+        Xa = X[annotated]
+        Y = np.array([[any(e["id"] == lab for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
+                      for i in annotated], dtype=int).reshape(len(annotated), len(ENGAGEMENT_IDS))
+        self._fit_engagements(Xa, Y)
+        self._fit_polarity([examples[i] for i in annotated])
+        self._fit_suggestions([examples[i] for i in annotated])
+        return self
+
+    def _linear(self, C=None) -> LogisticRegression:
+        return LogisticRegression(C=C or self.C, class_weight="balanced", max_iter=3000)
+
+    def _fit_sentiment(self, X, y) -> None:
+        self.sentiment_ = CalibratedClassifierCV(self._linear(), method="sigmoid", cv=5).fit(X, y)
+
+    def _fit_engagements(self, X, Y) -> None:
+        self.engagement_heads_, self.thresholds_, self.engagement_support_ = {}, {}, {}
+        for j, lab in enumerate(ENGAGEMENT_IDS):
+            y = Y[:, j]
+            n_pos = int(y.sum())
+            self.engagement_support_[lab] = n_pos
+            if n_pos < _MIN_POSITIVES_TO_TRAIN:
+                self.engagement_heads_[lab], self.thresholds_[lab] = None, 1.0
+                continue
+            if n_pos < _MIN_POSITIVES_TO_CALIBRATE:
+                self.engagement_heads_[lab], self.thresholds_[lab] = self._linear().fit(X, y), 0.5
+                continue
+            head = CalibratedClassifierCV(self._linear(), method="sigmoid", cv=3)
+            folds = StratifiedKFold(3, shuffle=True, random_state=self.random_state)
+            oof = cross_val_predict(head, X, y, cv=folds, method="predict_proba")[:, 1]
+            self.thresholds_[lab] = _best_threshold(y, oof)
+            self.engagement_heads_[lab] = head.fit(X, y)
+
+    def _fit_polarity(self, examples) -> None:
+        spans = [(ex["text"][e["start"]:e["end"]], e["polarity"]) for ex in examples for e in ex["engagements"]]
+        texts, y = zip(*spans) if spans else ((), ())
+        if len(set(y)) < 2:
+            self.polarity_ = None
+            return
+        self.polarity_ = self._linear(C=1.0).fit(self.vectorizer_.transform(texts), y)
+
+    def _fit_suggestions(self, examples) -> None:
+        sents = list(segment_sentences([ex["text"] for ex in examples]))
+        rows, y, groups, targets_text, targets = [], [], [], [], []
+        for d, (ex, bounds) in enumerate(zip(examples, sents)):
+            gold = ex["suggestions"]
+            for s, e in bounds:
+                rows.append(ex["text"][s:e])
+                y.append(int(any(_overlaps((s, e), (g["start"], g["end"])) for g in gold)))
+                groups.append(d)
+            for g in gold:
+                targets_text.append(ex["text"][g["start"]:g["end"]])
+                targets.append(g["engagement"])
+        Z = self._sentence_features(rows)
+        y = np.array(y)
+        head = self._linear(C=1.0)
+        if y.sum() >= _MIN_POSITIVES_TO_CALIBRATE:
+            oof = cross_val_predict(head, Z, y, cv=GroupKFold(3), groups=groups, method="predict_proba")[:, 1]
+            self.suggestion_threshold_ = _best_threshold(y, oof)
+        else:
+            self.suggestion_threshold_ = 0.5
+        self.suggestion_head_ = head.fit(Z, y) if y.sum() >= _MIN_POSITIVES_TO_TRAIN else None
+        self.suggestion_target_ = (self._linear(C=1.0).fit(self.vectorizer_.transform(targets_text), targets)
+                                   if len(set(targets)) >= 2 else None)
+
+    def _sentence_features(self, sentences: Sequence[str], X=None):
+        X = self.vectorizer_.transform(sentences) if X is None else X
+        cues = sp.csr_matrix(cue_features(sentences) * self.cue_weight)
+        return sp.hstack([X, cues], format="csr")
+
+    # ---------------------------------------------------------------- inference
+    def predict(self, texts: Sequence[str]) -> list[Analysis]:
+        texts = list(texts)
+        if not texts:
+            return []
+        X = self.vectorizer_.transform(texts)
+        sent_probs = self.sentiment_.predict_proba(X)
+        sent_classes = list(self.sentiment_.classes_)
+        doc_eng = self._engagement_probs(X)
+
+        bounds = list(segment_sentences(texts))
+        flat = [(d, s, e) for d, bs in enumerate(bounds) for s, e in bs]
+        sentences = [texts[d][s:e] for d, s, e in flat]
+        Xs = self.vectorizer_.transform(sentences) if sentences else None
+        sent_eng = self._engagement_probs(Xs) if sentences else np.zeros((0, len(ENGAGEMENT_IDS)))
+        sugg_p = (self.suggestion_head_.predict_proba(self._sentence_features(sentences, Xs))[:, 1]
+                  if sentences and self.suggestion_head_ is not None else np.zeros(len(sentences)))
+        by_doc: dict[int, list[int]] = {}
+        for k, (d, _, _) in enumerate(flat):
+            by_doc.setdefault(d, []).append(k)
+
+        out = []
+        for d, text in enumerate(texts):
+            scores = {lab: float(sent_probs[d, sent_classes.index(lab)]) for lab in SENTIMENTS}
+            sentiment = Sentiment(label=max(scores, key=scores.get), scores=scores)
+            rows = by_doc.get(d, [])
+            engagements = []
+            for j, lab in enumerate(ENGAGEMENT_IDS):
+                p = float(doc_eng[d, j])
+                if p < self.thresholds_[lab] or not rows:
+                    continue
+                k = max(rows, key=lambda r: sent_eng[r, j])
+                _, s, e = flat[k]
+                polarity = self._polarity(Xs[k], scores)
+                engagements.append(ThemeScore(lab, ENGAGEMENT_BY_ID[lab].name, round(p, 4), polarity,
+                                              Span(s, e, text[s:e])))
+            engagements.sort(key=lambda t: -t.score)
+            suggestions = []
+            for k in rows:
+                if sugg_p[k] >= self.suggestion_threshold_:
+                    _, s, e = flat[k]
+                    suggestions.append(Suggestion(text[s:e], s, e, self._target(Xs[k], sent_eng[k]),
+                                                  round(float(sugg_p[k]), 4)))
+            out.append(Analysis(text=text, sentiment=sentiment, engagements=engagements, suggestions=suggestions))
+        return out
+
+    def _engagement_probs(self, X) -> np.ndarray:
+        P = np.zeros((X.shape[0], len(ENGAGEMENT_IDS)))
+        for j, lab in enumerate(ENGAGEMENT_IDS):
+            head = self.engagement_heads_[lab]
+            if head is not None:
+                P[:, j] = head.predict_proba(X)[:, 1]
+        return P
+
+    def _polarity(self, x, doc_scores: dict[str, float]) -> str:
+        blended = {p: 0.0 for p in POLARITIES}
+        for sentiment, p in doc_scores.items():
+            blended[_SENTIMENT_TO_POLARITY[sentiment]] += self.polarity_doc_weight * p
+        if self.polarity_ is not None:
+            for cls, p in zip(self.polarity_.classes_, self.polarity_.predict_proba(x)[0]):
+                blended[cls] += (1 - self.polarity_doc_weight) * p
+        return max(blended, key=blended.get)
+
+    def _target(self, x, engagement_probs) -> str:
+        if self.suggestion_target_ is not None:
+            return str(self.suggestion_target_.predict(x)[0])
+        j = int(np.argmax(engagement_probs))
+        return ENGAGEMENT_IDS[j] if engagement_probs[j] > 0.2 else OTHER_ENGAGEMENT
+
+
+def _best_threshold(y, scores) -> float:
+    f1s = [f1_score(y, scores >= t, zero_division=0) for t in _THRESHOLD_GRID]
+    return float(_THRESHOLD_GRID[int(np.argmax(f1s))])
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """True when the two spans share at least half of the shorter one."""
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    return inter > 0 and inter >= 0.5 * min(a[1] - a[0], b[1] - b[0])

@@ -1,0 +1,1 @@
+"""Reading SP+ exports and writing scored results."""

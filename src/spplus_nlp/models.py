@@ -1,0 +1,50 @@
+"""Finding, saving and loading trained models (a directory with ``config.json`` and the artefact)."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import joblib
+import sklearn
+
+from . import __version__
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MODELS_DIR_ENV = "SPPLUS_MODELS_DIR"
+DEFAULT_MODEL = "fast"
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get(MODELS_DIR_ENV, REPO_ROOT / "models"))
+
+
+def resolve(name_or_path: str | os.PathLike | None = None) -> Path:
+    """A shipped model's name ("fast") or a trained model's directory -> that directory."""
+    candidate = Path(name_or_path or DEFAULT_MODEL)
+    for path in (candidate, models_dir() / str(name_or_path or DEFAULT_MODEL)):
+        if (path / "config.json").exists():
+            return path
+    shipped = sorted(p.name for p in models_dir().glob("*") if (p / "config.json").exists())
+    raise FileNotFoundError(f"no model {str(name_or_path)!r}: not a model directory, and not one of the shipped "
+                            f"models {shipped} in {models_dir()}")
+
+
+def save_model(model, path: str | os.PathLike, kind: str, metadata: dict | None = None) -> Path:
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, path / "model.joblib", compress=3)
+    config = {"type": kind, "spplus_nlp": __version__, "scikit-learn": sklearn.__version__, **(metadata or {})}
+    (path / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def load_model(name_or_path: str | os.PathLike | None = None):
+    path = resolve(name_or_path)
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    if config.get("scikit-learn") != sklearn.__version__:
+        warnings.warn(f"model {path} was trained with scikit-learn {config.get('scikit-learn')}, "
+                      f"this is {sklearn.__version__}: retrain it if predictions look wrong", stacklevel=2)
+    return joblib.load(path / "model.joblib"), config

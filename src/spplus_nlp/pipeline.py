@@ -1,0 +1,54 @@
+"""The user-facing analyzer: one model behind ``analyze`` and a lazy, order-preserving ``analyze_many``."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Iterable, Iterator, Mapping
+
+from .io.text import compose_text
+from .models import load_model
+from .types import Analysis
+
+
+class Analyzer:
+    def __init__(self, model, config: dict | None = None):
+        self.model = model
+        self.config = config or {}
+
+    def analyze(self, text: str) -> Analysis:
+        return self.model.predict([_as_text(text, 0)])[0]
+
+    def analyze_many(self, items: Iterable[str | Mapping], batch_size: int = 256) -> Iterator[Analysis]:
+        """Analyse strings or SP+ records (``titre``/``description`` or ``Titre``/``Description``, or ``text``).
+
+        Lazy: consumes ``items`` ``batch_size`` at a time and yields results in input order.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        numbered = enumerate(items)
+        while batch := list(itertools.islice(numbered, batch_size)):
+            texts = [_as_text(item, i) for i, item in batch]
+            yield from self.model.predict(texts)
+
+
+def _as_text(item, index: int) -> str:
+    if isinstance(item, str):
+        text = item
+    elif isinstance(item, Mapping):
+        if "text" in item:
+            text = item["text"]
+        else:
+            title = item.get("Titre", item.get("titre"))
+            description = item.get("Description", item.get("description"))
+            text = compose_text(title, description)
+    else:
+        raise TypeError(f"item {index}: expected a string or a record, got {type(item).__name__}")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"item {index}: empty text")
+    return text
+
+
+def load(name_or_path: str | None = None) -> Analyzer:
+    """Load a shipped model by name ("fast", the default) or a trained model from its directory."""
+    model, config = load_model(name_or_path)
+    return Analyzer(model, config)

@@ -1,0 +1,90 @@
+"""Batch scoring of an SP+ export: read -> analyse -> write, one output record per input row, in input order."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing as mp
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from tqdm import tqdm
+
+from .io.exports import ExportRow, read_export
+from .io.writers import ResultWriter
+from .pipeline import Analyzer, load
+
+log = logging.getLogger(__name__)
+_worker_analyzer: Analyzer | None = None
+
+
+def result_record(row: ExportRow, analysis=None, error: str | None = None) -> dict:
+    record = {"id": row.id, "sentiment": None, "engagements": [], "suggestions": [], "error": error or row.error}
+    if analysis is not None:
+        record.update({k: v for k, v in analysis.to_dict().items()})
+        record["error"] = None
+    return record
+
+
+def score_rows(analyzer: Analyzer, rows: Sequence[ExportRow]) -> list[dict]:
+    """Score a chunk; a row the model fails on gets its own error and never takes the chunk down."""
+    ok = [r for r in rows if r.error is None]
+    try:
+        analyses = dict(zip((id(r) for r in ok), analyzer.model.predict([r.text for r in ok])))
+    except Exception:  # isolate the failing row(s): retry one by one
+        analyses = {}
+        for r in ok:
+            try:
+                analyses[id(r)] = analyzer.model.predict([r.text])[0]
+            except Exception as err:  # noqa: BLE001 - reported in the row's "error"
+                log.warning("row %d: analysis failed (%s)", r.row, type(err).__name__)
+                r.error = f"row {r.row}: analysis failed: {type(err).__name__}: {err}"
+    return [result_record(r, analyses.get(id(r))) for r in rows]
+
+
+def _init_worker(model: str | None) -> None:
+    global _worker_analyzer
+    _worker_analyzer = load(model)
+
+
+def _score_in_worker(rows: list[ExportRow]) -> list[dict]:
+    return score_rows(_worker_analyzer, rows)
+
+
+def _chunks(rows: Iterable[ExportRow], size: int, counts: dict) -> Iterator[list[ExportRow]]:
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, size)):
+        counts["read"] += len(chunk)
+        for r in chunk:
+            r.fields = {}  # the raw row is not needed past reading: do not ship it to workers
+        yield chunk
+
+
+def score_export(input_path: str | Path, output_path: str | Path, model: str | None = None,
+                 id_column: str | None = None, text_columns: Sequence[str] | None = None,
+                 batch_size: int = 256, workers: int = 1, progress: bool = True) -> dict:
+    """Score ``input_path`` into ``output_path``. Returns counts: rows read, rows written (equal), rows in error."""
+    rows = read_export(input_path, id_column=id_column, text_columns=text_columns)
+    counts = {"read": 0, "rows": 0, "errors": 0}
+    chunks = _chunks(rows, batch_size, counts)
+    bar = tqdm(unit=" rows", disable=not progress, desc="scoring")
+    with ResultWriter(output_path) as writer:
+        if workers > 1:
+            ctx = mp.get_context("spawn")
+            with ctx.Pool(workers, initializer=_init_worker, initargs=(model,)) as pool:
+                _drain(pool.imap(_score_in_worker, chunks), writer, counts, bar)
+        else:
+            analyzer = load(model)
+            _drain((score_rows(analyzer, c) for c in chunks), writer, counts, bar)
+    bar.close()
+    if writer.count != counts["read"]:  # never lose or duplicate a row silently
+        raise RuntimeError(f"wrote {writer.count} records for {counts['read']} input rows")
+    return counts
+
+
+def _drain(results: Iterable[list[dict]], writer: ResultWriter, counts: dict, bar) -> None:
+    for records in results:
+        writer.write(records)
+        counts["rows"] += len(records)
+        counts["errors"] += sum(r["error"] is not None for r in records)
+        bar.update(len(records))

@@ -1,0 +1,48 @@
+from collections import Counter
+
+import pytest
+
+from spplus_nlp.corpora import CorpusError, kfold, load_corpus, read_annotations, shared_data_dir, train_dev_split
+from spplus_nlp.corpora.spplus import ANNOTATIONS
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus()
+
+
+def test_corpus_joins_all_real_experiences(corpus):
+    assert len(corpus) == 1049
+    assert Counter(corpus["source"]) == {"experiences_balanced.csv": 901, "experiences_long_with_replies.csv": 148}
+    assert set(corpus["sentiment"]) == {"positif", "neutre", "négatif"}
+    assert len(set(corpus["id"])) == 1049
+
+
+def test_every_annotation_span_lies_in_its_text(corpus):
+    annotated = corpus.filter(lambda r: r["annotated"])
+    assert len(annotated) == len(read_annotations(ANNOTATIONS))
+    for r in annotated:
+        for span in r["engagements"] + r["suggestions"]:
+            assert 0 <= span["start"] < span["end"] <= len(r["text"])
+
+
+def test_splits_are_deterministic_and_disjoint(corpus):
+    a, b = train_dev_split(corpus, seed=0), train_dev_split(corpus, seed=0)
+    assert a["dev"]["id"] == b["dev"]["id"]
+    assert not set(a["dev"]["id"]) & set(a["train"]["id"])
+    folds = list(kfold(corpus, k=5))
+    assert sorted(i for _, test in folds for i in test) == list(range(len(corpus)))
+
+
+def test_supplement_is_marked_and_optional(corpus):
+    with_supp = load_corpus(include_supplement=True)
+    extra = with_supp.filter(lambda r: r["source"] == "supplement")
+    assert len(with_supp) == len(corpus) + len(extra) and len(extra) > 0
+    assert all(extra["annotated"])
+
+
+def test_missing_export_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("spplus_nlp.corpora.spplus.REPO_ROOT", tmp_path / "repo")
+    with pytest.raises(CorpusError, match="not found"):
+        shared_data_dir(tmp_path / "nowhere")
