@@ -18,6 +18,7 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predi
 
 from ..language import segment_sentences
 from ..suggestions import cue_features
+from ..suggestions.spans import narrow
 from ..taxonomy import ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, OTHER_ENGAGEMENT, POLARITIES, SENTIMENTS
 from ..types import Analysis, Sentiment, Span, Suggestion, ThemeScore
 from .features import make_vectorizer
@@ -154,7 +155,7 @@ class FastModel:
             suggestions = []
             for k in rows:
                 if sugg_p[k] >= self.suggestion_threshold_:
-                    _, s, e = flat[k]
+                    s, e = narrow(text, *flat[k][1:])
                     suggestions.append(Suggestion(text[s:e], s, e, self._target(Xs[k], sent_eng[k]),
                                                   round(float(sugg_p[k]), 4)))
             out.append(Analysis(text=text, sentiment=sentiment, engagements=engagements, suggestions=suggestions))
