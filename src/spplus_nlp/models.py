@@ -41,10 +41,29 @@ def save_model(model, path: str | os.PathLike, kind: str, metadata: dict | None 
     return path
 
 
-def load_model(name_or_path: str | os.PathLike | None = None):
-    path = resolve(name_or_path)
-    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+def _load_joblib(path: Path, config: dict, **options):
+    if options:
+        raise TypeError(f"model {path}: a {config.get('type')} model takes no load options (got {sorted(options)})")
     if config.get("scikit-learn") != sklearn.__version__:
         warnings.warn(f"model {path} was trained with scikit-learn {config.get('scikit-learn')}, "
-                      f"this is {sklearn.__version__}: retrain it if predictions look wrong", stacklevel=2)
-    return joblib.load(path / "model.joblib"), config
+                      f"this is {sklearn.__version__}: retrain it if predictions look wrong", stacklevel=3)
+    return joblib.load(path / "model.joblib")
+
+
+def _load_accurate(path: Path, config: dict, **options):
+    from .accurate import AccurateModel  # torch and transformers load only when this model is asked for
+
+    return AccurateModel.load(path, **options)  # quantize=True, base_model=PATH
+
+
+#: config.json "type" -> loader(path, config, **options). A new kind of model registers itself here.
+LOADERS = {"fast": _load_joblib, "accurate": _load_accurate}
+
+
+def load_model(name_or_path: str | os.PathLike | None = None, **options):
+    path = resolve(name_or_path)
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    kind = config.get("type")
+    if kind not in LOADERS:
+        raise ValueError(f"model {path}: unknown type {kind!r} (known: {sorted(LOADERS)})")
+    return LOADERS[kind](path, config, **options), config

