@@ -69,3 +69,21 @@ def test_platt_and_thresholds_need_enough_positives():
     p = platt(logits, (a, b))
     assert abs(p.mean() - y.mean()) < 0.05
     assert 0.2 <= best_threshold(y, p) <= 0.8
+
+
+def test_cross_validation_runs_on_a_tiny_base(tiny_base):
+    from datasets import Dataset
+
+    from spplus_nlp.accurate.training import LowerCache, cross_validate
+    from spplus_nlp.corpora.spplus import FEATURES
+
+    from conftest import toy_examples
+
+    records = [{**r, "service": "", "tags": {f: "" for f in FEATURES["tags"]}} for r in toy_examples(2)]
+    records[0]["source"] = "supplement"
+    corpus = Dataset.from_list(records, features=FEATURES)
+    cache = LowerCache()
+    report, predictions = cross_validate(corpus, k=2, cache=cache, base_model=str(tiny_base), top_layers=1,
+                                         max_length=24, stride=6, epochs=1)
+    assert report["n"] == len(records) - 1 and len(predictions) == report["n"]
+    assert set(cache.states) == {r["text"] for r in records}  # frozen states computed once, shared by the folds

