@@ -51,9 +51,9 @@ def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, 
         "verbs from the spaCy morphologizer). Evidence = the sentence that scores highest for the engagement.",
         "",
         "## Training data",
-        f"- {len(corpus)} experiences: the real SP+ export in `shared/data/spplus` (sentiment = the author's "
-        f"\"Ressenti usager\"), {n_annotated} with the project's engagement/suggestion annotation "
-        f"(`corpora/spplus/annotations.jsonl`), {n_supp} team-written supplement rows (`corpora/supplement`).",
+        f"- {len(corpus) - n_supp} real SP+ experiences from `shared/data/spplus` (sentiment = the author's "
+        f"\"Ressenti usager\") and {n_supp} team-written supplement rows (`corpora/supplement`); {n_annotated} of "
+        "all these carry the project's engagement/suggestion annotation (`corpora/spplus/annotations.jsonl`).",
         "",
         "## Cross-validated figures (5-fold, real data only, supplement rows only in training folds)",
         "",
