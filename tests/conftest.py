@@ -52,3 +52,9 @@ def toy_model() -> FastModel:
 @pytest.fixture(scope="session")
 def toy_analyzer(toy_model) -> Analyzer:
     return Analyzer(toy_model)
+
+
+@pytest.fixture(scope="session")
+def make_toy_examples():
+    """``toy_examples`` for tests in sub-folders (test modules are imported by path, not as a package)."""
+    return toy_examples

@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=None, help="shipped model name (fast) or trained model directory")
     p.add_argument("--id-column")
     p.add_argument("--text-columns", help="comma-separated, joined with '. ' (default Titre,Description)")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=1024,
+                   help="rows per model call (larger: faster, more memory; default 1024)")
     p.add_argument("--workers", type=int, default=1, help="processes (each loads the model once)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

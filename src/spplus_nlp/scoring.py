@@ -62,7 +62,7 @@ def _chunks(rows: Iterable[ExportRow], size: int, counts: dict) -> Iterator[list
 
 def score_export(input_path: str | Path, output_path: str | Path, model: str | None = None,
                  id_column: str | None = None, text_columns: Sequence[str] | None = None,
-                 batch_size: int = 256, workers: int = 1, progress: bool = True) -> dict:
+                 batch_size: int = 1024, workers: int = 1, progress: bool = True) -> dict:
     """Score ``input_path`` into ``output_path``. Returns counts: rows read, rows written (equal), rows in error."""
     rows = read_export(input_path, id_column=id_column, text_columns=text_columns)
     counts = {"read": 0, "rows": 0, "errors": 0}

@@ -71,15 +71,13 @@ def test_platt_and_thresholds_need_enough_positives():
     assert 0.2 <= best_threshold(y, p) <= 0.8
 
 
-def test_cross_validation_runs_on_a_tiny_base(tiny_base):
+def test_cross_validation_runs_on_a_tiny_base(tiny_base, make_toy_examples):
     from datasets import Dataset
 
     from spplus_nlp.accurate.training import LowerCache, cross_validate
     from spplus_nlp.corpora.spplus import FEATURES
 
-    from conftest import toy_examples
-
-    records = [{**r, "service": "", "tags": {f: "" for f in FEATURES["tags"]}} for r in toy_examples(2)]
+    records = [{**r, "service": "", "tags": {f: "" for f in FEATURES["tags"]}} for r in make_toy_examples(2)]
     records[0]["source"] = "supplement"
     corpus = Dataset.from_list(records, features=FEATURES)
     cache = LowerCache()

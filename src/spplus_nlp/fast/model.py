@@ -138,28 +138,36 @@ class FastModel:
         for k, (d, _, _) in enumerate(flat):
             by_doc.setdefault(d, []).append(k)
 
+        # which labels pass their threshold, each with its evidence sentence; then one batched call per head
+        chosen = []  # (doc, engagement index, evidence sentence row)
+        for d in range(len(texts)):
+            rows = by_doc.get(d, [])
+            for j, lab in enumerate(ENGAGEMENT_IDS):
+                if rows and doc_eng[d, j] >= self.thresholds_[lab]:
+                    chosen.append((d, j, max(rows, key=lambda r: sent_eng[r, j])))
+        polarities = self._polarities(Xs, [k for _, _, k in chosen], [sent_probs[d] for d, _, _ in chosen],
+                                      sent_classes)
+        proposals = [k for k in range(len(flat)) if sugg_p[k] >= self.suggestion_threshold_]
+        targets = dict(zip(proposals, self._targets(Xs, proposals, sent_eng)))
+
+        by_doc_chosen: dict[int, list] = {}
+        for (d, j, k), polarity in zip(chosen, polarities):
+            by_doc_chosen.setdefault(d, []).append((j, k, polarity))
         out = []
         for d, text in enumerate(texts):
             scores = {lab: float(sent_probs[d, sent_classes.index(lab)]) for lab in SENTIMENTS}
             sentiment = Sentiment(label=max(scores, key=scores.get), scores=scores)
-            rows = by_doc.get(d, [])
             engagements = []
-            for j, lab in enumerate(ENGAGEMENT_IDS):
-                p = float(doc_eng[d, j])
-                if p < self.thresholds_[lab] or not rows:
-                    continue
-                k = max(rows, key=lambda r: sent_eng[r, j])
-                _, s, e = flat[k]
-                polarity = self._polarity(Xs[k], scores)
-                engagements.append(ThemeScore(lab, ENGAGEMENT_BY_ID[lab].name, round(p, 4), polarity,
-                                              Span(s, e, text[s:e])))
+            for j, k, polarity in by_doc_chosen.get(d, []):
+                lab, (_, s, e) = ENGAGEMENT_IDS[j], flat[k]
+                engagements.append(ThemeScore(lab, ENGAGEMENT_BY_ID[lab].name, round(float(doc_eng[d, j]), 4),
+                                              polarity, Span(s, e, text[s:e])))
             engagements.sort(key=lambda t: -t.score)
             suggestions = []
-            for k in rows:
-                if sugg_p[k] >= self.suggestion_threshold_:
+            for k in by_doc.get(d, []):
+                if k in targets:
                     s, e = narrow(text, *flat[k][1:])
-                    suggestions.append(Suggestion(text[s:e], s, e, self._target(Xs[k], sent_eng[k]),
-                                                  round(float(sugg_p[k]), 4)))
+                    suggestions.append(Suggestion(text[s:e], s, e, targets[k], round(float(sugg_p[k]), 4)))
             out.append(Analysis(text=text, sentiment=sentiment, engagements=engagements, suggestions=suggestions))
         return out
 
@@ -171,20 +179,27 @@ class FastModel:
                 P[:, j] = head.predict_proba(X)[:, 1]
         return P
 
-    def _polarity(self, x, doc_scores: dict[str, float]) -> str:
-        blended = {p: 0.0 for p in POLARITIES}
-        for sentiment, p in doc_scores.items():
-            blended[_SENTIMENT_TO_POLARITY[sentiment]] += self.polarity_doc_weight * p
+    def _polarities(self, Xs, rows: list[int], doc_probs: list[np.ndarray], classes: list[str]) -> list[str]:
+        """Polarity of each chosen engagement: its evidence sentence's polarity blended with the document's sentiment."""
+        if not rows:
+            return []
+        blended = np.zeros((len(rows), len(POLARITIES)))
+        to_polarity = [POLARITIES.index(_SENTIMENT_TO_POLARITY[c]) for c in classes]
+        for i, p in enumerate(doc_probs):
+            np.add.at(blended[i], to_polarity, self.polarity_doc_weight * np.asarray(p))
         if self.polarity_ is not None:
-            for cls, p in zip(self.polarity_.classes_, self.polarity_.predict_proba(x)[0]):
-                blended[cls] += (1 - self.polarity_doc_weight) * p
-        return max(blended, key=blended.get)
+            columns = [POLARITIES.index(c) for c in self.polarity_.classes_]
+            blended[:, columns] += (1 - self.polarity_doc_weight) * self.polarity_.predict_proba(Xs[rows])
+        return [POLARITIES[i] for i in blended.argmax(axis=1)]
 
-    def _target(self, x, engagement_probs) -> str:
+    def _targets(self, Xs, rows: list[int], sent_eng: np.ndarray) -> list[str]:
+        """The engagement each suggestion sentence would improve."""
+        if not rows:
+            return []
         if self.suggestion_target_ is not None:
-            return str(self.suggestion_target_.predict(x)[0])
-        j = int(np.argmax(engagement_probs))
-        return ENGAGEMENT_IDS[j] if engagement_probs[j] > 0.2 else OTHER_ENGAGEMENT
+            return [str(t) for t in self.suggestion_target_.predict(Xs[rows])]
+        best = sent_eng[rows].argmax(axis=1)
+        return [ENGAGEMENT_IDS[j] if sent_eng[k, j] > 0.2 else OTHER_ENGAGEMENT for k, j in zip(rows, best)]
 
 
 def _best_threshold(y, scores) -> float:

@@ -8,6 +8,8 @@ capital; otherwise the two sentences would stay one. A line break also ends a se
 
 from __future__ import annotations
 
+import bisect
+import re
 from functools import lru_cache
 from typing import Iterable, Iterator
 
@@ -16,21 +18,39 @@ from spacy.language import Language
 from spacy.util import compile_infix_regex
 
 SPACY_MODEL = "fr_core_news_sm"
+_LINE_BREAK = re.compile(r"\n")
 _GLUED_SENTENCE_MARK = r"(?<=[a-zà-ÿ0-9\)])[.!?…](?=[A-ZÀ-Ý])"
 
 
 @Language.component("newline_sentences")
 def newline_sentences(doc):
-    """A token that follows a line break starts a sentence (runs after the sentencizer)."""
-    for token in doc[1:]:
-        if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
-            token.is_sent_start = True
+    """A token that follows a line break starts a sentence (runs after the sentencizer).
+
+    Looks up only the line breaks (most texts have none or a few) instead of visiting every token in Python.
+    """
+    if "\n" not in doc.text:
+        return doc
+    starts = doc.to_array("IDX").tolist()
+    for match in _LINE_BREAK.finditer(doc.text):
+        # the token holding the line break, in its text or in the whitespace after it
+        i = bisect.bisect_right(starts, match.start()) - 1
+        if 0 <= i < len(doc) - 1:
+            doc[i + 1].is_sent_start = True
     return doc
 
 
-@lru_cache(maxsize=2)
-def load_language(with_morphology: bool = True) -> Language:
-    """Load ``fr_core_news_sm`` with only what the fast model needs (tokenizer, sentencizer, morphologizer)."""
+#: the components only the morphology cues need; sentence splitting runs without them
+MORPHOLOGY = ("tok2vec", "morphologizer")
+#: the components only sentence splitting needs
+SENTENCES = ("sentencizer", "newline_sentences")
+
+
+@lru_cache(maxsize=1)
+def load_language() -> Language:
+    """``fr_core_news_sm`` with only what the library needs: tokenizer, sentencizer, morphologizer.
+
+    Loaded once per process; each caller disables what it does not need (``nlp.pipe(..., disable=MORPHOLOGY)``).
+    """
     try:
         nlp = spacy.load(SPACY_MODEL, exclude=["parser", "ner", "lemmatizer", "attribute_ruler"])
     except OSError as err:  # the wheel is a declared dependency; say how to get it
@@ -39,15 +59,20 @@ def load_language(with_morphology: bool = True) -> Language:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("sentencizer", first=True)
     nlp.add_pipe("newline_sentences", after="sentencizer")
-    if not with_morphology:
-        for name in ("tok2vec", "morphologizer"):
-            if name in nlp.pipe_names:
-                nlp.remove_pipe(name)
     return nlp
 
 
 def segment_sentences(texts: Iterable[str], batch_size: int = 256) -> Iterator[list[tuple[int, int]]]:
     """Yield, for each text, its sentences as ``(start, end)`` character offsets, stripped of outer spaces."""
-    nlp = load_language(with_morphology=False)
-    for doc in nlp.pipe(texts, batch_size=batch_size):
-        yield [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
+    for doc in load_language().pipe(texts, batch_size=batch_size, disable=MORPHOLOGY):
+        text = doc.text
+        out = []
+        for sent in doc.sents:
+            start, end = sent.start_char, sent.end_char
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if start < end:
+                out.append((start, end))
+        yield out

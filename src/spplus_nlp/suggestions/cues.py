@@ -3,17 +3,19 @@
 Two kinds of cue feed the suggestion classifier: fixed phrases ("il faudrait", "pourquoi ne pas", …) matched on the
 lower-cased sentence, and verb mood read by the spaCy morphologizer: a conditional ("ce serait bien", "on
 pourrait") or an imperative addressed to the service ("mettez en place", "prévoyez"). The morphologizer is costly, so
-it only runs on sentences that hold a word that *could* be a conditional or a second-person-plural imperative.
+it only reads words that *could* be a conditional or a second-person-plural imperative, each in a window of
+context just wide enough for the model to see what it sees in the whole sentence.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Sequence
 
 import numpy as np
 
-from ..language import load_language
+from ..language import SENTENCES, load_language
 
 #: name -> pattern on the lower-cased sentence. Names are what the model card shows.
 CUES: dict[str, re.Pattern] = {
@@ -35,8 +37,15 @@ CUES: dict[str, re.Pattern] = {
         "plus_de": r"\b(plus de|davantage de|un peu plus de)\b",
     }.items()
 }
-_MAYBE_CONDITIONAL = re.compile(r"\b\w+(rais|rait|rions|riez|raient)\b")
-_MAYBE_IMPERATIVE = re.compile(r"\b\w+ez\b")
+# Words that could be a conditional or a second-person-plural imperative; only they go to the morphologizer.
+_CANDIDATE_VERB = re.compile(r"\b\w+(?:rais|rait|rions|riez|raient|ez)\b", re.IGNORECASE)
+_NEVER_VERBS = {"chez", "assez", "nez", "rez"}
+_RENDEZ_VOUS = re.compile(r"rendez[- ]vous", re.IGNORECASE)  # the noun, by far the most frequent "-ez" word
+# The morphologizer's tok2vec reads 4 tokens either side of a word (4 window layers of width 1): 6 whitespace-
+# separated chunks either side hold at least that, and spaCy tokenises each chunk on its own, so the candidate's
+# mood is read exactly as in the whole sentence, at a fraction of the cost.
+_CONTEXT_CHUNKS = 6
+_CHUNK = re.compile(r"\S+")
 
 
 def cue_names() -> list[str]:
@@ -57,17 +66,34 @@ def cue_features(sentences: Sequence[str], batch_size: int = 256) -> np.ndarray:
         for j, pattern in enumerate(CUES.values()):
             if pattern.search(low):
                 out[i, j] = 1.0
-    # Only sentences that could hold a conditional or an imperative go through the morphologizer.
-    todo = [i for i, low in enumerate(lows) if _MAYBE_CONDITIONAL.search(low) or _MAYBE_IMPERATIVE.search(low)]
-    if todo:
-        nlp = load_language(with_morphology=True)
-        for i, doc in zip(todo, nlp.pipe((sentences[i] for i in todo), batch_size=batch_size)):
-            for tok in doc:
-                if tok.pos_ not in ("VERB", "AUX"):
-                    continue
-                mood = tok.morph.get("Mood")
-                if "Cnd" in mood:
-                    out[i, len(CUES)] = 1.0
-                elif "Imp" in mood:
-                    out[i, len(CUES) + 1] = 1.0
+    windows = [w for i, sentence in enumerate(sentences) for w in _candidate_windows(i, sentence)]
+    if windows:
+        docs = load_language().pipe((text for _, text, _ in windows), batch_size=batch_size, disable=SENTENCES)
+        for (i, _, at), doc in zip(windows, docs):
+            span = doc.char_span(at, at + 1, alignment_mode="expand")
+            tok = span[0] if span is not None and len(span) else None
+            if tok is None or tok.pos_ not in ("VERB", "AUX"):
+                continue
+            mood = tok.morph.get("Mood")
+            if "Cnd" in mood:
+                out[i, len(CUES)] = 1.0
+            elif "Imp" in mood:
+                out[i, len(CUES) + 1] = 1.0
     return out
+
+
+def _candidate_windows(i: int, sentence: str) -> list[tuple[int, str, int]]:
+    """``(sentence index, window text, offset of the candidate verb in the window)`` for each candidate verb."""
+    found = [m for m in _CANDIDATE_VERB.finditer(sentence) if m.group().lower() not in _NEVER_VERBS
+             and not _RENDEZ_VOUS.match(sentence, m.start())]
+    if not found:
+        return []
+    chunks = [(c.start(), c.end()) for c in _CHUNK.finditer(sentence)]
+    starts = [s for s, _ in chunks]
+    windows = []
+    for m in found:
+        c = bisect.bisect_right(starts, m.start()) - 1
+        begin = chunks[max(0, c - _CONTEXT_CHUNKS)][0]
+        end = chunks[min(len(chunks) - 1, c + _CONTEXT_CHUNKS)][1]
+        windows.append((i, sentence[begin:end], m.start() - begin))
+    return windows

@@ -1,0 +1,30 @@
+from spplus_nlp.language import MORPHOLOGY, load_language, segment_sentences
+
+
+def _sentences(text):
+    return [text[s:e] for s, e in next(segment_sentences([text]))]
+
+
+def test_glued_full_stop_still_ends_a_sentence():
+    assert _sentences("J'ai attendu au guichet.Elle a pris mon dossier.") == [
+        "J'ai attendu au guichet.", "Elle a pris mon dossier."]
+
+
+def test_line_breaks_end_sentences():
+    text = "Bonjour\nJe voulais un rendez-vous\n\n- pas de réponse\r\nmerci"
+    assert _sentences(text) == ["Bonjour", "Je voulais un rendez-vous", "- pas de réponse", "merci"]
+
+
+def test_line_break_component_matches_a_token_by_token_reading():
+    nlp = load_language()
+    text = "Un.\nDeux trois\n quatre  \n\ncinq six\tsept\nhuit"
+    doc = next(nlp.pipe([text], disable=MORPHOLOGY))
+    expected = {t.i for t in doc[1:] if "\n" in doc[t.i - 1].text or "\n" in doc[t.i - 1].whitespace_}
+    assert expected and all(doc[i].is_sent_start for i in expected)
+
+
+def test_offsets_point_into_the_text_and_skip_blank_sentences():
+    text = "  Premier point.   \n   Second point !  "
+    bounds = next(segment_sentences([text]))
+    assert [text[s:e] for s, e in bounds] == ["Premier point.", "Second point !"]
+    assert list(segment_sentences(["Rien à dire", ""])) == [[(0, 11)], []]
