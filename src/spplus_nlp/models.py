@@ -53,7 +53,7 @@ def _load_joblib(path: Path, config: dict, **options):
 def _load_accurate(path: Path, config: dict, **options):
     from .accurate import AccurateModel  # torch and transformers load only when this model is asked for
 
-    return AccurateModel.load(path, **options)  # quantize=True, base_model=PATH
+    return AccurateModel.load(path, **options)  # quantize=True, base_model=PATH, device="cuda", dtype=
 
 
 #: config.json "type" -> loader(path, config, **options). A new kind of model registers itself here.

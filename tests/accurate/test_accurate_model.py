@@ -114,3 +114,17 @@ def test_tags_head(tiny_accurate):
 def test_load_options_reach_the_accurate_loader(tiny_accurate, tmp_path):
     tiny_accurate.save(tmp_path / "m")
     assert spplus_nlp.load(str(tmp_path / "m"), quantize=True).model.quantized_
+
+
+def test_half_precision_load_keeps_the_contract(tiny_accurate, tmp_path):
+    # the GPU path (device="cuda", dtype="float16"/"bfloat16"), exercised on the CPU in bfloat16
+    tiny_accurate.save(tmp_path / "m")
+    half = AccurateModel.load(tmp_path / "m", dtype="bfloat16")
+    assert next(half.body_.parameters()).dtype == torch.bfloat16 and half.device_.type == "cpu"
+    analyses = check_contract(half, TEXTS)
+    reference = tiny_accurate.predict(TEXTS)
+    for a, b in zip(analyses, reference):
+        for lab in SENTIMENTS:
+            assert a.sentiment.scores[lab] == pytest.approx(b.sentiment.scores[lab], abs=0.05)
+    with pytest.raises(ValueError, match="CPU"):
+        AccurateModel.load(tmp_path / "m", quantize=True, device="cuda")

@@ -93,7 +93,7 @@ def test_dequantisation_follows_e5c():
     # one Q4_0 block: scale 0.5, byte j = (high nibble 15 - j%16, low nibble j)
     qs = bytes(((15 - j) << 4) | j for j in range(16))
     block = np.float16(0.5).tobytes() + qs
-    w = convert._dequantize_q4(b"pad" + block, 3, 32)
+    w = convert.dequantize_q4(np.frombuffer(b"pad" + block, convert.Q4_BLOCK, 1, 3))
     expected = [(j - 8) * 0.5 for j in range(16)] + [(15 - j - 8) * 0.5 for j in range(16)]
     assert w.tolist() == expected
 

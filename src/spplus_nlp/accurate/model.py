@@ -87,6 +87,7 @@ class AccurateModel:
         self.heads_ = Heads(self.body_.hidden_size, n_cues=len(CUES), dropout=self.dropout).eval()
         self.base_ = describe_base(base_dir, explicit=self.base_model is not None)
         self.quantized_ = False
+        self.device_ = torch.device("cpu")
 
     # ---------------------------------------------------------------- inference
     def predict(self, texts: Sequence[str]) -> list[Analysis]:
@@ -96,7 +97,8 @@ class AccurateModel:
         plans = make_plans(self.windower_, texts, list(segment_sentences(texts)))
         with torch.inference_mode():
             docs, sents = self.vectors(plans)
-            out = self.heads_(docs, sents, cue_matrix(texts, plans))
+            out = self.heads_(docs, sents, cue_matrix(texts, plans).to(docs.device, docs.dtype))
+            out = {k: v.float().cpu() for k, v in out.items()}
         sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
         eng_p = np.column_stack([platt(out["engagement"][:, j].numpy(), self.engagement_calibration_[lab])
                                  for j, lab in enumerate(ENGAGEMENT_IDS)])
@@ -141,7 +143,8 @@ class AccurateModel:
         plans = make_plans(self.windower_, texts, list(segment_sentences(texts)))
         with torch.inference_mode():
             docs, sents = self.vectors(plans)
-            best = self.heads_(docs, sents, cue_matrix(texts, plans))["tags"].argmax(-1).numpy()
+            best = self.heads_(docs, sents, cue_matrix(texts, plans).to(docs.device, docs.dtype))["tags"]
+            best = best.argmax(-1).cpu().numpy()
         return [{t: ("" if TAG_VALUES[v] == "absent" else TAG_VALUES[v]) for t, v in zip(PLATFORM_TAG_IDS, row)}
                 for row in best]
 
@@ -150,16 +153,17 @@ class AccurateModel:
         docs = [None] * len(plans)
         sents: list = [None] * len(plans)
         pad_id = self.tokenizer_.pad_token_id or 0
+        device = self.device_
         for batch in length_batches(plans, self.batch_tokens):
             ids, mask = pad([w for d in batch for w in plans[d].windows.windows], pad_id)
-            doc_v, sent_v = pool(self.body_(ids, mask), [plans[d] for d in batch])
+            doc_v, sent_v = pool(self.body_(ids.to(device), mask.to(device)), [plans[d] for d in batch])
             at = 0
             for i, d in enumerate(batch):
                 docs[d] = doc_v[i]
                 sents[d] = sent_v[at:at + len(plans[d].sentences)]
                 at += len(plans[d].sentences)
         hidden = self.body_.hidden_size
-        return torch.stack(docs), torch.cat(sents) if sents else torch.zeros(0, hidden)
+        return torch.stack(docs), torch.cat(sents) if sents else docs[0].new_zeros(0, hidden)
 
     def _polarities(self, docs, sents, chosen) -> list[str]:
         if not chosen:
@@ -170,6 +174,19 @@ class AccurateModel:
         return [POLARITIES[i] for i in logits.argmax(-1).tolist()]
 
     # -------------------------------------------------------------- persistence
+    def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None) -> "AccurateModel":
+        """Run on ``device`` (e.g. "cuda"), optionally in ``dtype`` ("float16", "bfloat16"): GPU batched inference.
+
+        Calibration and thresholds stay as fitted in fp32; outputs come back to the CPU as fp32.
+        """
+        if self.quantized_:
+            raise ValueError("an int8-quantised model runs on the CPU only")
+        dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+        self.body_.to(device=device, dtype=dtype)
+        self.heads_.to(device=device, dtype=dtype)
+        self.device_ = torch.device(device) if device is not None else self.device_
+        return self
+
     def quantize(self) -> "AccurateModel":
         """int8 dynamic quantisation of the encoder's linear layers: faster on CPU, slightly less accurate.
 
@@ -215,8 +232,11 @@ class AccurateModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike, base_model: str | os.PathLike | None = None,
-             quantize: bool = False) -> "AccurateModel":
-        """Base encoder (``base_model``, else the one recorded at training, else the converted e5) + saved weights."""
+             quantize: bool = False, device: str | None = None, dtype: str | None = None) -> "AccurateModel":
+        """Base encoder (``base_model``, else the one recorded at training, else the converted e5) + saved weights.
+
+        ``quantize=True``: int8 on the CPU; ``device="cuda", dtype="float16"``: batched inference on a GPU.
+        """
         from safetensors.torch import load_file
 
         path = Path(path)
@@ -246,7 +266,11 @@ class AccurateModel:
         model.suggestion_calibration_ = tuple(config["suggestion_calibration"])
         model.suggestion_threshold_ = float(config["suggestion_threshold"])
         model.engagement_support_ = dict(config.get("engagement_support", {}))
-        return model.quantize() if quantize else model
+        if quantize and device not in (None, "cpu"):
+            raise ValueError("quantize=True is for the CPU; on a GPU use dtype='float16' or 'bfloat16'")
+        if quantize:
+            return model.quantize()
+        return model.to(device, dtype) if device is not None or dtype is not None else model
 
     def _default_calibration(self) -> None:
         """Uncalibrated outputs and 0.5 thresholds (before training has a dev set to tune them on)."""

