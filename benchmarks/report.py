@@ -83,6 +83,70 @@ def throughput_section(tp: dict) -> list[str]:
     return lines
 
 
+def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict | None,
+                     tp: dict | None) -> list[str]:
+    """The accurate model next to the fast one: cross-validated accuracy, CPU speed (fp32, int8), GPU speed."""
+    lines = ["## The accurate model next to the fast model", "",
+             "Accuracy: 5-fold cross-validation on the same real rows and folds (supplement rows in training folds "
+             "only). Fast: `python benchmarks/accuracy.py`; accurate: `spplus-nlp train --kind accurate --out "
+             "models/accurate --folds 5` (writes `models/accurate/cv_report.json`; each fold calibrates and tunes "
+             "its thresholds on a dev split of its training part).", "",
+             "| | sentiment macro-F1 | engagements micro-F1 | polarity accuracy | evidence overlap | "
+             "suggestions exact F1 | suggestions overlap F1 |", "|---|---|---|---|---|---|---|"]
+    rows = [("accurate (e5-small, top 2 layers fine-tuned)", cv)]
+    if acc:
+        rows.insert(0, ("fast (TF-IDF + linear heads)", acc["fast"]))
+    for name, r in rows:
+        s, e, g = r["sentiment"], r["engagements"], r["suggestions"]
+        lines.append(f"| {name} | {s['macro_f1']:.3f} | {e['micro_f1']:.3f} | {e['polarity_accuracy']:.3f} | "
+                     f"{e['evidence_overlap_rate']:.3f} | {g['exact']['f1']:.3f} | {g['overlap']['f1']:.3f} |")
+    if acc:
+        lines += ["", "| engagement F1 | " + " | ".join(cv["engagements"]["per_label"]) + " |",
+                  "|---|" + "---|" * len(cv["engagements"]["per_label"])]
+        for name, r in rows:
+            lines.append(f"| {name.split(' ')[0]} | " + " | ".join(
+                f"{m['f1']:.3f}" for m in r["engagements"]["per_label"].values()) + " |")
+    lines.append("")
+    if speed:
+        lost = speed["int8_f1_lost"]
+        lines += ["### CPU speed: fp32 and int8", "",
+                  f"Command: `python benchmarks/accurate_speed.py`: `AccurateModel.predict` end to end (spaCy "
+                  f"sentences, windows, encoder, heads) on the first {speed['rows']} real texts (mean "
+                  f"{speed['mean_chars']:.0f} characters), {speed['torch_threads']} torch threads, one process; F1 on "
+                  "the model's dev split (real rows it was not trained on).", "",
+                  "| | reviews/s | sentiment macro-F1 | engagements micro-F1 | suggestions exact / overlap F1 |",
+                  "|---|---|---|---|---|"]
+        for key, label in (("fp32", "fp32 (`load(\"accurate\")`)"),
+                           ("int8", "int8 (`load(\"accurate\", quantize=True)`)")):
+            r, d = speed[key], speed[key]["dev"]
+            lines.append(f"| {label} | {r['reviews_per_s']:.1f} | {d['sentiment_macro_f1']:.3f} | "
+                         f"{d['engagements_micro_f1']:.3f} | {d['suggestions_exact_f1']:.3f} / "
+                         f"{d['suggestions_overlap_f1']:.3f} |")
+        lines += ["", f"int8 is {speed['int8_speedup']:.2f}× fp32 and loses {lost['sentiment_macro_f1']:+.3f} "
+                  f"sentiment macro-F1, {lost['engagements_micro_f1']:+.3f} engagements micro-F1 (positive = lost)."]
+        if tp and "score_workers_1" in tp:
+            lines.append(f"For scale: the fast model scores {tp['score_workers_1']['reviews_per_s']:.0f} reviews/s "
+                         "in one process (throughput table above, start-up included).")
+        lines.append("")
+    if gpu:
+        lines += ["### GPU speed", "",
+                  f"Command: `python benchmarks/accurate_gpu.py prepare` here, then `python benchmarks/accurate_gpu.py "
+                  f"run` on a lent {gpu['device']} (torch {gpu['torch']}): {gpu['rows']} rows (the "
+                  f"{gpu['distinct_texts']} real texts cycled, mean {gpu['mean_chars']:.0f} characters), from token "
+                  "ids to calibrated decisions (encoder, pooling, heads, calibration, thresholds) in length-sorted "
+                  "batches. Agreement: decisions on 300 real texts against the CPU fp32 model.", "",
+                  "| precision | tokens per batch | reviews/s | sentiment label agreement | engagement decision "
+                  "agreement |", "|---|---|---|---|---|"]
+        lines += [f"| {r['precision']} | {r['batch_tokens']:,} | {r['reviews_per_s']:,.0f} | "
+                  f"{r['sentiment_label_agreement']:.3f} | {r['engagement_decision_agreement']:.3f} |"
+                  for r in gpu["runs"]]
+        pre = gpu["cpu_preprocess_here"]
+        lines += ["", f"Not in these figures: the CPU preprocessing (spaCy sentences, tokenisation into windows, cue "
+                  f"features), measured here at {pre['texts'] / pre['seconds']:.0f} texts/s on this 2-core machine; "
+                  "a GPU run at these speeds needs that work spread over several CPU processes.", ""]
+    return lines
+
+
 def main() -> None:
     lines = ["# Benchmark results", "",
              f"Machine: {platform.machine()}, Python {platform.python_version()}. Regenerate with `make benchmark`.", ""]
@@ -91,6 +155,10 @@ def main() -> None:
         lines += accuracy_section(acc)
     if tp:
         lines += throughput_section(tp)
+    cv = HERE.parent / "models" / "accurate" / "cv_report.json"
+    if cv.exists():
+        lines += accurate_section(acc, json.loads(cv.read_text(encoding="utf-8")), _load("accurate_speed"),
+                                  _load("accurate_gpu"), tp)
     extra = HERE / "NOTES.md"
     if extra.exists():
         lines += [extra.read_text(encoding="utf-8")]

@@ -85,3 +85,10 @@ def test_train_accurate_passes_its_options(tmp_path, monkeypatch, capsys):
     assert seen["command"].startswith("spplus-nlp train --kind accurate --out ")
     assert seen["n"] > 1000  # the real corpus with the supplement
     assert "dev-split sentiment macro-F1 0.500" in capsys.readouterr().out
+
+
+def test_score_rejects_an_option_the_model_does_not_take(tmp_path, capsys):
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(SAMPLE), "-o", str(out), "--quiet", "--quantize", "--workers", "2"]) == 2
+    assert "does not take ['quantize']" in capsys.readouterr().err
+    assert not out.exists()

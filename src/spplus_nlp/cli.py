@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("analyze", help="analyse one text, print JSON")
     p.add_argument("text")
     p.add_argument("--model", default=None)
+    _model_options(p)
 
     p = sub.add_parser("score", help="score an SP+ export: one output record per input row, in order")
     p.add_argument("input")
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="rows per model call (larger: faster, more memory; default 1024)")
     p.add_argument("--workers", type=int, default=1, help="processes (each loads the model once)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _model_options(p)
 
     p = sub.add_parser("improvements", help="per service: criticised engagements and citizens' suggestions")
     p.add_argument("scored", help="the output of `spplus-nlp score` (.jsonl)")
@@ -62,23 +64,43 @@ def main(argv: list[str] | None = None) -> int:
             "improvements": _improvements}[args.command](args)
 
 
+def _model_options(p) -> None:
+    g = p.add_argument_group("accurate model")
+    g.add_argument("--quantize", action="store_true", help="int8 on the CPU (faster, slightly less accurate)")
+    g.add_argument("--device", help="e.g. cuda: batched inference on a GPU")
+    g.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], help="with --device cuda: float16")
+
+
+def _load_options(args) -> dict:
+    """Options for ``spplus_nlp.load``: only those given, so a model that takes none still loads."""
+    options = {"quantize": args.quantize or None, "device": args.device, "dtype": args.dtype}
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def _analyze(args) -> int:
+    from .models import ModelOptionError
     from .pipeline import load
 
-    print(json.dumps(load(args.model).analyze(args.text).to_dict(), ensure_ascii=False, indent=2))
+    try:
+        analyzer = load(args.model, **_load_options(args))
+    except ModelOptionError as err:
+        print(f"spplus-nlp: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(analyzer.analyze(args.text).to_dict(), ensure_ascii=False, indent=2))
     return 0
 
 
 def _score(args) -> int:
     from .io.exports import ExportError
+    from .models import ModelOptionError
     from .scoring import score_export
 
     columns = args.text_columns.split(",") if args.text_columns else None
     try:
         counts = score_export(args.input, args.output, model=args.model, id_column=args.id_column,
                               text_columns=columns, batch_size=args.batch_size, workers=args.workers,
-                              progress=not args.quiet)
-    except ExportError as err:
+                              progress=not args.quiet, model_options=_load_options(args))
+    except (ExportError, ModelOptionError) as err:
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     print(f"{counts['read']} rows scored into {args.output} ({counts['errors']} with an error)", file=sys.stderr)

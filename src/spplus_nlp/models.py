@@ -41,9 +41,11 @@ def save_model(model, path: str | os.PathLike, kind: str, metadata: dict | None 
     return path
 
 
-def _load_joblib(path: Path, config: dict, **options):
-    if options:
-        raise TypeError(f"model {path}: a {config.get('type')} model takes no load options (got {sorted(options)})")
+class ModelOptionError(TypeError):
+    """A load option the model does not take (e.g. ``quantize`` for the fast model)."""
+
+
+def _load_joblib(path: Path, config: dict):
     if config.get("scikit-learn") != sklearn.__version__:
         warnings.warn(f"model {path} was trained with scikit-learn {config.get('scikit-learn')}, "
                       f"this is {sklearn.__version__}: retrain it if predictions look wrong", stacklevel=3)
@@ -58,12 +60,27 @@ def _load_accurate(path: Path, config: dict, **options):
 
 #: config.json "type" -> loader(path, config, **options). A new kind of model registers itself here.
 LOADERS = {"fast": _load_joblib, "accurate": _load_accurate}
+#: config.json "type" -> the load options its loader takes
+LOAD_OPTIONS = {"fast": frozenset(), "accurate": frozenset({"quantize", "device", "dtype", "base_model"})}
 
 
-def load_model(name_or_path: str | os.PathLike | None = None, **options):
+def check_options(name_or_path: str | os.PathLike | None = None, **options) -> tuple[Path, dict]:
+    """The model's directory and config, after checking it takes ``options`` (cheap: reads config.json only).
+
+    Batch scoring calls it before starting worker processes, where a bad option could not be reported cleanly.
+    """
     path = resolve(name_or_path)
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     kind = config.get("type")
     if kind not in LOADERS:
         raise ValueError(f"model {path}: unknown type {kind!r} (known: {sorted(LOADERS)})")
-    return LOADERS[kind](path, config, **options), config
+    unknown = sorted(set(options) - LOAD_OPTIONS.get(kind, frozenset()))
+    if unknown:
+        allowed = sorted(LOAD_OPTIONS.get(kind, ())) or "none"
+        raise ModelOptionError(f"model {path}: a {kind} model does not take {unknown} (load options: {allowed})")
+    return path, config
+
+
+def load_model(name_or_path: str | os.PathLike | None = None, **options):
+    path, config = check_options(name_or_path, **options)
+    return LOADERS[config["type"]](path, config, **options), config

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from .io.exports import ExportRow, read_export
 from .io.writers import ResultWriter
+from .models import check_options
 from .pipeline import Analyzer, load
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,9 @@ def score_rows(analyzer: Analyzer, rows: Sequence[ExportRow]) -> list[dict]:
     return [result_record(r, analyses.get(id(r))) for r in rows]
 
 
-def _init_worker(model: str | None) -> None:
+def _init_worker(model: str | None, options: dict) -> None:
     global _worker_analyzer
-    _worker_analyzer = load(model)
+    _worker_analyzer = load(model, **options)
 
 
 def _score_in_worker(rows: list[ExportRow]) -> list[dict]:
@@ -62,8 +63,14 @@ def _chunks(rows: Iterable[ExportRow], size: int, counts: dict) -> Iterator[list
 
 def score_export(input_path: str | Path, output_path: str | Path, model: str | None = None,
                  id_column: str | None = None, text_columns: Sequence[str] | None = None,
-                 batch_size: int = 1024, workers: int = 1, progress: bool = True) -> dict:
-    """Score ``input_path`` into ``output_path``. Returns counts: rows read, rows written (equal), rows in error."""
+                 batch_size: int = 1024, workers: int = 1, progress: bool = True,
+                 model_options: dict | None = None) -> dict:
+    """Score ``input_path`` into ``output_path``. Returns counts: rows read, rows written (equal), rows in error.
+
+    ``model_options`` go to :func:`spplus_nlp.load` (e.g. ``{"quantize": True}`` for the accurate model).
+    """
+    model_options = model_options or {}
+    check_options(model, **model_options)  # here, not in a worker that could only die
     rows = read_export(input_path, id_column=id_column, text_columns=text_columns)
     counts = {"read": 0, "rows": 0, "errors": 0}
     chunks = _chunks(rows, batch_size, counts)
@@ -71,10 +78,10 @@ def score_export(input_path: str | Path, output_path: str | Path, model: str | N
     with ResultWriter(output_path) as writer:
         if workers > 1:
             ctx = mp.get_context("spawn")
-            with ctx.Pool(workers, initializer=_init_worker, initargs=(model,)) as pool:
+            with ctx.Pool(workers, initializer=_init_worker, initargs=(model, model_options)) as pool:
                 _drain(pool.imap(_score_in_worker, chunks), writer, counts, bar)
         else:
-            analyzer = load(model)
+            analyzer = load(model, **model_options)
             _drain((score_rows(analyzer, c) for c in chunks), writer, counts, bar)
     bar.close()
     if writer.count != counts["read"]:  # never lose or duplicate a row silently

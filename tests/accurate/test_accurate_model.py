@@ -128,3 +128,12 @@ def test_half_precision_load_keeps_the_contract(tiny_accurate, tmp_path):
             assert a.sentiment.scores[lab] == pytest.approx(b.sentiment.scores[lab], abs=0.05)
     with pytest.raises(ValueError, match="CPU"):
         AccurateModel.load(tmp_path / "m", quantize=True, device="cuda")
+
+
+def test_cli_passes_precision_options_to_the_accurate_model(tiny_accurate, tmp_path, capsys):
+    from spplus_nlp.cli import main
+
+    tiny_accurate.save(tmp_path / "m")
+    assert main(["analyze", TEXTS[0], "--model", str(tmp_path / "m"), "--dtype", "bfloat16"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["sentiment"]["scores"]) == set(SENTIMENTS)
