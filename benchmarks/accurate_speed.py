@@ -1,9 +1,11 @@
-"""The accurate model on CPU: reviews/s in fp32 and int8 (dynamic quantisation), and the F1 int8 loses.
+"""The accurate model on CPU: reviews/s in fp32, int8 (dynamic quantisation) and bf16, and the F1 each loses.
+
+bf16 runs on the CPU's bf16 matrix units (AMX on Sapphire Rapids and later, AVX-512 BF16); without them it is slow.
 
 Usage: python benchmarks/accurate_speed.py [--model models/accurate] [--rows 500]
        [--out benchmarks/results/accurate_speed.json]
 Speed: the first ``--rows`` real SP+ texts (training texts included: speed does not care), one warm-up call first.
-F1: the model's dev split (real rows it was not trained on), fp32 against int8.
+F1: the model's dev split (real rows it was not trained on), fp32 against int8 and bf16.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ def main() -> None:
     _, dev = split(corpus.to_list(), config["params"]["dev_fraction"], config["params"]["random_state"])
     results = {"rows": len(texts), "mean_chars": sum(map(len, texts)) / len(texts), "cpus": os.cpu_count(),
                "torch_threads": torch.get_num_threads()}
-    for name, quantize in (("fp32", False), ("int8", True)):
-        model = AccurateModel.load(args.model, quantize=quantize)
+    results["cpu_flags"] = sorted(_cpu_flags() & {"avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8"})
+    variants = {"fp32": {}, "int8": {"quantize": True}, "bf16": {"dtype": "bfloat16"}}
+    for name, options in variants.items():
+        model = AccurateModel.load(args.model, **options)
         model.predict(texts[:8])  # warm-up
         load_before = os.getloadavg()[0]
         start = time.perf_counter()
@@ -52,11 +56,21 @@ def main() -> None:
         results[name] = {"seconds": seconds, "reviews_per_s": len(texts) / seconds, "load_average_before": load_before,
                          "dev": headline(evaluate(dev, model.predict([r["text"] for r in dev])))}
         print(f"{name}: {len(texts) / seconds:.1f} reviews/s; dev {results[name]['dev']}", flush=True)
-    results["int8_f1_lost"] = {k: results["fp32"]["dev"][k] - results["int8"]["dev"][k] for k in results["fp32"]["dev"]}
-    results["int8_speedup"] = results["int8"]["reviews_per_s"] / results["fp32"]["reviews_per_s"]
+    for name in ("int8", "bf16"):
+        results[f"{name}_f1_lost"] = {k: results["fp32"]["dev"][k] - results[name]["dev"][k]
+                                      for k in results["fp32"]["dev"]}
+        results[f"{name}_speedup"] = results[name]["reviews_per_s"] / results["fp32"]["reviews_per_s"]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))
+
+
+def _cpu_flags() -> set[str]:
+    """bf16 is fast only where the CPU has bf16 matrix units (AMX, AVX-512 BF16): say which this one has."""
+    try:
+        return set(next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split(":")[1].split())
+    except (OSError, StopIteration):
+        return set()
 
 
 if __name__ == "__main__":

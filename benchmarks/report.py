@@ -108,8 +108,7 @@ def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict |
                 f"{m['f1']:.3f}" for m in r["engagements"]["per_label"].values()) + " |")
     lines.append("")
     if speed:
-        lost = speed["int8_f1_lost"]
-        lines += ["### CPU speed: fp32 and int8", "",
+        lines += ["### CPU speed: fp32, int8 and bf16", "",
                   f"Command: `python benchmarks/accurate_speed.py`: `AccurateModel.predict` end to end (spaCy "
                   f"sentences, windows, encoder, heads) on the first {speed['rows']} real texts (mean "
                   f"{speed['mean_chars']:.0f} characters), {speed['torch_threads']} torch threads, one process; F1 on "
@@ -117,13 +116,24 @@ def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict |
                   "| | reviews/s | sentiment macro-F1 | engagements micro-F1 | suggestions exact / overlap F1 |",
                   "|---|---|---|---|---|"]
         for key, label in (("fp32", "fp32 (`load(\"accurate\")`)"),
-                           ("int8", "int8 (`load(\"accurate\", quantize=True)`)")):
+                           ("int8", "int8 (`load(\"accurate\", quantize=True)`)"),
+                           ("bf16", "bf16 (`load(\"accurate\", dtype=\"bfloat16\")`)")):
+            if key not in speed:
+                continue
             r, d = speed[key], speed[key]["dev"]
             lines.append(f"| {label} | {r['reviews_per_s']:.1f} | {d['sentiment_macro_f1']:.3f} | "
                          f"{d['engagements_micro_f1']:.3f} | {d['suggestions_exact_f1']:.3f} / "
                          f"{d['suggestions_overlap_f1']:.3f} |")
-        lines += ["", f"int8 is {speed['int8_speedup']:.2f}× fp32 and loses {lost['sentiment_macro_f1']:+.3f} "
-                  f"sentiment macro-F1, {lost['engagements_micro_f1']:+.3f} engagements micro-F1 (positive = lost)."]
+        lines.append("")
+        for key in ("int8", "bf16"):
+            if f"{key}_speedup" in speed:
+                lost = speed[f"{key}_f1_lost"]
+                lines.append(f"{key} is {speed[f'{key}_speedup']:.2f}× fp32 and loses "
+                             f"{lost['sentiment_macro_f1']:+.3f} sentiment macro-F1, "
+                             f"{lost['engagements_micro_f1']:+.3f} engagements micro-F1 (positive = lost).")
+        if speed.get("cpu_flags") is not None:
+            lines.append(f"This CPU's matrix-unit flags: {', '.join(speed['cpu_flags']) or 'none'} (bf16 is fast "
+                         "only with amx_bf16 or avx512_bf16).")
         if tp and "score_workers_1" in tp:
             lines.append(f"For scale: the fast model scores {tp['score_workers_1']['reviews_per_s']:.0f} reviews/s "
                          "in one process (throughput table above, start-up included).")
