@@ -94,11 +94,7 @@ class AccurateModel:
         texts = list(texts)
         if not texts:
             return []
-        plans = make_plans(self.windower_, texts, list(segment_sentences(texts)))
-        with torch.inference_mode():
-            docs, sents = self.vectors(plans)
-            out = self.heads_(docs, sents, cue_matrix(texts, plans).to(docs.device, docs.dtype))
-            out = {k: v.float().cpu() for k, v in out.items()}
+        plans, docs, sents, out = self._run(texts)
         sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
         eng_p = np.column_stack([platt(out["engagement"][:, j].numpy(), self.engagement_calibration_[lab])
                                  for j, lab in enumerate(ENGAGEMENT_IDS)])
@@ -140,13 +136,17 @@ class AccurateModel:
         texts = list(texts)
         if not texts:
             return []
+        best = self._run(texts)[3]["tags"].argmax(-1).numpy()
+        return [{t: ("" if TAG_VALUES[v] == "absent" else TAG_VALUES[v]) for t, v in zip(PLATFORM_TAG_IDS, row)}
+                for row in best]
+
+    def _run(self, texts: list[str]) -> tuple[list[DocPlan], torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """Plans, document and sentence vectors (on the model's device), and the heads' logits (fp32, on the CPU)."""
         plans = make_plans(self.windower_, texts, list(segment_sentences(texts)))
         with torch.inference_mode():
             docs, sents = self.vectors(plans)
-            best = self.heads_(docs, sents, cue_matrix(texts, plans).to(docs.device, docs.dtype))["tags"]
-            best = best.argmax(-1).cpu().numpy()
-        return [{t: ("" if TAG_VALUES[v] == "absent" else TAG_VALUES[v]) for t, v in zip(PLATFORM_TAG_IDS, row)}
-                for row in best]
+            out = self.heads_(docs, sents, cue_matrix(texts, plans).to(docs.device, docs.dtype))
+        return plans, docs, sents, {k: v.float().cpu() for k, v in out.items()}
 
     def vectors(self, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, torch.Tensor]:
         """Document (D, H) and sentence (S, H) vectors through the whole encoder, in length-sorted batches."""
