@@ -33,3 +33,35 @@ def test_suggestion_spans_are_exact_substrings(toy_model):
 
 def test_empty_batch(toy_model):
     assert toy_model.predict([]) == []
+
+
+def test_stacked_sentiment_probabilities(make_toy_examples):
+    import numpy as np
+
+    from spplus_nlp.fast.features import NgramTfidf
+    from spplus_nlp.fast.model import StackedSentiment
+    from sklearn.linear_model import LogisticRegression
+
+    examples = make_toy_examples()
+    texts, y = [ex["text"] for ex in examples], [ex["sentiment"] for ex in examples]
+    X = NgramTfidf(min_df=1).fit(texts).transform(texts)
+    head = StackedSentiment(LogisticRegression(class_weight="balanced", max_iter=1000), cv=3).fit(X, y)
+    P = head.predict_proba(X)
+    assert list(head.classes_) == sorted(set(y))
+    assert P.shape == (len(y), 3) and np.allclose(P.sum(axis=1), 1.0)
+    assert (head.predict(X) == np.asarray(y)).mean() > 0.9
+    # a class with a single example: no out-of-fold scores, still a usable head
+    assert [y[i] for i in range(9)].count("neutre") == 1
+    few = StackedSentiment(LogisticRegression(max_iter=1000)).fit(X[:9], y[:9])
+    assert np.allclose(few.predict_proba(X[:9]).sum(axis=1), 1.0) and len(few.classes_) == 3
+
+
+def test_polarity_weight_is_tuned_unless_given(make_toy_examples):
+    from spplus_nlp.fast.model import FastModel
+
+    examples = make_toy_examples()
+    tuned = FastModel().fit(examples)
+    assert 0.0 <= tuned.polarity_doc_weight_ <= 1.0
+    assert tuned.sentiment_.oof_proba_.shape == (len(examples), 3)
+    fixed = FastModel(polarity_doc_weight=0.3).fit(examples)
+    assert fixed.polarity_doc_weight_ == 0.3

@@ -35,20 +35,25 @@ def cross_validate(corpus: Dataset, k: int = 5, seed: int = 0, real_only: bool =
     return evaluate(gold, predictions), predictions
 
 
-def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, params: dict) -> None:
+def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, params: dict,
+                     cv_seconds: float | None = None) -> None:
     n_annotated = sum(corpus["annotated"])
     n_supp = sum(s == "supplement" for s in corpus["source"])
     card = [
         f"# spplus_nlp fast model — v{__version__}",
         "",
-        f"Trained {dt.date.today().isoformat()} in {seconds:.0f} s on CPU. Parameters: `{json.dumps(params)}`.",
+        f"Trained {dt.date.today().isoformat()} in {seconds:.0f} s on CPU"
+        + (f" (and {cv_seconds:.0f} s of cross-validation for the figures below)" if cv_seconds else "")
+        + f". Parameters: `{json.dumps(params)}`.",
         "",
         "## What it is",
-        "TF-IDF (word 1–2-grams + character 2–5-grams) with calibrated logistic-regression heads: sentiment "
-        "(3 classes), one head per engagement E1–E8 (thresholds tuned on out-of-fold predictions), engagement "
-        "polarity (evidence clause blended with the document's sentiment), and a sentence classifier for "
-        "improvement suggestions fed with interpretable French cues (fixed phrases, conditional and imperative "
-        "verbs from the spaCy morphologizer). Evidence = the sentence that scores highest for the engagement.",
+        "TF-IDF (word 1–2-grams + character 2–5-grams) with logistic-regression heads: sentiment (3 classes, "
+        "class-balanced; its scores turned into probabilities by a multinomial logistic regression fitted on "
+        "out-of-fold scores), one calibrated head per engagement E1–E8 (thresholds tuned on out-of-fold "
+        "predictions), engagement polarity (the evidence sentence's polarity blended with the document's sentiment, "
+        "the weight tuned on out-of-fold predictions), and a sentence classifier for improvement suggestions fed "
+        "with interpretable French cues (fixed phrases; conditional and imperative verbs read by the spaCy "
+        "morphologizer around candidate words). Evidence = the sentence that scores highest for the engagement.",
         "",
         "## Training data",
         f"- {len(corpus) - n_supp} real SP+ experiences from `shared/data/spplus` (sentiment = the author's "
@@ -71,6 +76,7 @@ def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, 
 def train_and_save(corpus: Dataset, out: Path, cv_folds: int = 5, **params) -> dict:
     start = time.time()
     report, _ = cross_validate(corpus, k=cv_folds, **params) if cv_folds > 1 else ({"n": 0}, None)
+    cv_seconds, start = time.time() - start, time.time()
     model = train(corpus, **params)
     seconds = time.time() - start
     save_model(model, out, kind="fast", metadata={
@@ -78,5 +84,5 @@ def train_and_save(corpus: Dataset, out: Path, cv_folds: int = 5, **params) -> d
         "thresholds": model.thresholds_, "suggestion_threshold": model.suggestion_threshold_,
         "engagement_support": model.engagement_support_})
     (out / "cv_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    write_model_card(out, corpus, report, seconds, params)
+    write_model_card(out, corpus, report, seconds, params, cv_seconds)
     return report
