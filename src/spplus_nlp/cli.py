@@ -68,12 +68,15 @@ def _model_options(p) -> None:
     g = p.add_argument_group("accurate model")
     g.add_argument("--quantize", action="store_true", help="int8 on the CPU (faster, slightly less accurate)")
     g.add_argument("--device", help="e.g. cuda: batched inference on a GPU")
-    g.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], help="with --device cuda: float16")
+    g.add_argument("--dtype", choices=["float32", "float16", "bfloat16"],
+                   help="float16 with --device cuda; bfloat16 on a CPU with AMX")
+    g.add_argument("--batch-tokens", type=int, help="padded tokens per encoder call (bfloat16 on CPU: 4096)")
 
 
 def _load_options(args) -> dict:
     """Options for ``spplus_nlp.load``: only those given, so a model that takes none still loads."""
-    options = {"quantize": args.quantize or None, "device": args.device, "dtype": args.dtype}
+    options = {"quantize": args.quantize or None, "device": args.device, "dtype": args.dtype,
+               "batch_tokens": args.batch_tokens}
     return {k: v for k, v in options.items() if v is not None}
 
 

@@ -61,7 +61,7 @@ def _load_accurate(path: Path, config: dict, **options):
 #: config.json "type" -> loader(path, config, **options). A new kind of model registers itself here.
 LOADERS = {"fast": _load_joblib, "accurate": _load_accurate}
 #: config.json "type" -> the load options its loader takes
-LOAD_OPTIONS = {"fast": frozenset(), "accurate": frozenset({"quantize", "device", "dtype", "base_model"})}
+LOAD_OPTIONS = {"fast": frozenset(), "accurate": frozenset({"quantize", "device", "dtype", "base_model", "batch_tokens"})}
 
 
 def check_options(name_or_path: str | os.PathLike | None = None, **options) -> tuple[Path, dict]:

@@ -137,3 +137,10 @@ def test_cli_passes_precision_options_to_the_accurate_model(tiny_accurate, tmp_p
     assert main(["analyze", TEXTS[0], "--model", str(tmp_path / "m"), "--dtype", "bfloat16"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out["sentiment"]["scores"]) == set(SENTIMENTS)
+
+
+def test_batch_tokens_option_changes_batching_not_predictions(tiny_accurate, tmp_path):
+    tiny_accurate.save(tmp_path / "m")
+    small = spplus_nlp.load(str(tmp_path / "m"), batch_tokens=32)
+    assert small.model.batch_tokens == 32
+    assert small.model.predict(TEXTS) == tiny_accurate.predict(TEXTS)
