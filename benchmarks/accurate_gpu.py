@@ -11,6 +11,9 @@ converted base is 490 MB). So the work is split:
   batched inference from token ids to calibrated decisions for each precision, in length-sorted batches; compares
   each precision's decisions with the CPU fp32 reference.
 
+The carry holds the real texts as token ids (personal data): `.gpu/` is git-ignored, and the lent machine is given
+back, with what was written on it, at the end of the session.
+
 Usage:
     python benchmarks/accurate_gpu.py prepare --out .gpu/carry.pkl
     python benchmarks/accurate_gpu.py run --carry .gpu/carry.pkl --out results.json      # on the GPU machine

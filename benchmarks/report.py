@@ -152,8 +152,11 @@ def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict |
                   f"{r['sentiment_label_agreement']:.3f} | {r['engagement_decision_agreement']:.3f} |"
                   for r in gpu["runs"]]
         lines += ["", "Not in these figures: the CPU preprocessing (spaCy sentences, tokenisation into windows, cue "
-                  "features), about 1.4 ms per review in one process on this machine; a GPU run at these speeds "
-                  "needs that work spread over several CPU processes.", ""]
+                  "features), about 1.4 ms per review in one process once spaCy is loaded (profiled on 300 texts on "
+                  "an idle machine; the `cpu_preprocess_here` figure in the JSON includes loading spaCy, on a busy "
+                  "machine); a GPU run at these speeds needs that work spread over about ten CPU processes.", "",
+                  "`prepare` writes `.gpu/carry.pkl` (git-ignored): the real texts as token ids, which travel to the "
+                  "lent machine and are not kept there.", ""]
     return lines
 
 

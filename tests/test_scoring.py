@@ -42,3 +42,16 @@ def test_a_row_the_model_fails_on_is_isolated(export, toy_analyzer):
     assert len(records) == len(rows)
     assert records[1]["error"].startswith("row 2: analysis failed: RuntimeError")
     assert records[0]["error"] is None and records[2]["error"] is None
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_model_that_cannot_load_fails_the_run_cleanly(export, tmp_path, workers):
+    # with worker processes, a failing load must not leave the pool restarting workers forever
+    from spplus_nlp.scoring import ModelLoadError
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"type": "fast"}', encoding="utf-8")
+    (broken / "model.joblib").write_bytes(b"not a model")
+    with pytest.raises(ModelLoadError, match="model"):
+        scoring.score_export(export, tmp_path / "o.jsonl", model=str(broken), workers=workers, progress=False)

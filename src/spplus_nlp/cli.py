@@ -86,7 +86,7 @@ def _analyze(args) -> int:
 
     try:
         analyzer = load(args.model, **_load_options(args))
-    except ModelOptionError as err:
+    except (ModelOptionError, FileNotFoundError) as err:
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     print(json.dumps(analyzer.analyze(args.text).to_dict(), ensure_ascii=False, indent=2))
@@ -96,14 +96,14 @@ def _analyze(args) -> int:
 def _score(args) -> int:
     from .io.exports import ExportError
     from .models import ModelOptionError
-    from .scoring import score_export
+    from .scoring import ModelLoadError, score_export
 
     columns = args.text_columns.split(",") if args.text_columns else None
     try:
         counts = score_export(args.input, args.output, model=args.model, id_column=args.id_column,
                               text_columns=columns, batch_size=args.batch_size, workers=args.workers,
                               progress=not args.quiet, model_options=_load_options(args))
-    except (ExportError, ModelOptionError) as err:
+    except (ExportError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     print(f"{counts['read']} rows scored into {args.output} ({counts['errors']} with an error)", file=sys.stderr)

@@ -78,6 +78,17 @@ def check_options(name_or_path: str | os.PathLike | None = None, **options) -> t
     if unknown:
         allowed = sorted(LOAD_OPTIONS.get(kind, ())) or "none"
         raise ModelOptionError(f"model {path}: a {kind} model does not take {unknown} (load options: {allowed})")
+    device, dtype = options.get("device"), options.get("dtype")
+    if options.get("quantize") and (device not in (None, "cpu") or dtype is not None):
+        raise ModelOptionError("quantize=True is int8 on the CPU: it takes no device or dtype (for a GPU: "
+                               "device='cuda', dtype='float16'; for bf16 on a CPU: dtype='bfloat16')")
+    if dtype is not None and dtype not in ("float32", "float16", "bfloat16"):
+        raise ModelOptionError(f"dtype={dtype!r}: use float32, float16 or bfloat16")
+    if device is not None and str(device).startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ModelOptionError(f"device={device!r}: no CUDA device here (this torch: {torch.__version__})")
     return path, config
 
 

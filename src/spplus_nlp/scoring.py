@@ -12,11 +12,16 @@ from tqdm import tqdm
 
 from .io.exports import ExportRow, read_export
 from .io.writers import ResultWriter
-from .models import check_options
+from .models import ModelOptionError, check_options
 from .pipeline import Analyzer, load
 
 log = logging.getLogger(__name__)
 _worker_analyzer: Analyzer | None = None
+_worker_error: Exception | None = None
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded (in a worker process, or before scoring began)."""
 
 
 def result_record(row: ExportRow, analysis=None, error: str | None = None) -> dict:
@@ -44,11 +49,17 @@ def score_rows(analyzer: Analyzer, rows: Sequence[ExportRow]) -> list[dict]:
 
 
 def _init_worker(model: str | None, options: dict) -> None:
-    global _worker_analyzer
-    _worker_analyzer = load(model, **options)
+    # A pool restarts a worker whose initializer raises, forever: keep the error and report it with the first chunk.
+    global _worker_analyzer, _worker_error
+    try:
+        _worker_analyzer = load(model, **options)
+    except Exception as err:  # noqa: BLE001 - re-raised in _score_in_worker, in the parent's imap
+        _worker_error = err
 
 
 def _score_in_worker(rows: list[ExportRow]) -> list[dict]:
+    if _worker_error is not None:
+        raise ModelLoadError(f"a worker could not load the model: {type(_worker_error).__name__}: {_worker_error}")
     return score_rows(_worker_analyzer, rows)
 
 
@@ -71,6 +82,7 @@ def score_export(input_path: str | Path, output_path: str | Path, model: str | N
     """
     model_options = model_options or {}
     check_options(model, **model_options)  # here, not in a worker that could only die
+    analyzer = _load_or_explain(model, model_options) if workers <= 1 else None  # before the output is opened
     rows = read_export(input_path, id_column=id_column, text_columns=text_columns)
     counts = {"read": 0, "rows": 0, "errors": 0}
     chunks = _chunks(rows, batch_size, counts)
@@ -81,12 +93,20 @@ def score_export(input_path: str | Path, output_path: str | Path, model: str | N
             with ctx.Pool(workers, initializer=_init_worker, initargs=(model, model_options)) as pool:
                 _drain(pool.imap(_score_in_worker, chunks), writer, counts, bar)
         else:
-            analyzer = load(model, **model_options)
             _drain((score_rows(analyzer, c) for c in chunks), writer, counts, bar)
     bar.close()
     if writer.count != counts["read"]:  # never lose or duplicate a row silently
         raise RuntimeError(f"wrote {writer.count} records for {counts['read']} input rows")
     return counts
+
+
+def _load_or_explain(model: str | None, options: dict) -> Analyzer:
+    try:
+        return load(model, **options)
+    except (ModelOptionError, FileNotFoundError):
+        raise  # these already say what to do
+    except Exception as err:  # noqa: BLE001 - torch/transformers errors: say which model failed, keep the cause
+        raise ModelLoadError(f"could not load the model {model or 'fast'!r}: {type(err).__name__}: {err}") from err
 
 
 def _drain(results: Iterable[list[dict]], writer: ResultWriter, counts: dict, bar) -> None:

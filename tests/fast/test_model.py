@@ -56,12 +56,32 @@ def test_stacked_sentiment_probabilities(make_toy_examples):
     assert np.allclose(few.predict_proba(X[:9]).sum(axis=1), 1.0) and len(few.classes_) == 3
 
 
-def test_polarity_weight_is_tuned_unless_given(make_toy_examples):
+def _polarity_corpus(evidence_decides: bool) -> list[dict]:
+    """Experiences with one E1 evidence span each. Either the evidence's words give its polarity and the document's
+    sentiment says nothing about it, or the other way round (the evidence's words are then misleading)."""
+    import itertools
+
+    words = {"positif": "formidable", "mitigé": "moyen", "négatif": "odieux"}
+    tone = {"positif": "Merci, tout est parfait.", "neutre": "Rien à signaler.", "négatif": "Quelle honte, aucun respect."}
+    to_polarity = {"positif": "positif", "neutre": "mitigé", "négatif": "négatif"}
+    out = []
+    for k, (sentiment, other) in enumerate(itertools.product(tone, tone)):
+        for r in range(6):
+            polarity = to_polarity[other] if evidence_decides else to_polarity[sentiment]
+            evidence = f"agent {words[to_polarity[other]]}"
+            text = f"{tone[sentiment]} Passage {k}-{r}. L'{evidence} au guichet."
+            start = text.index(evidence)
+            out.append({"text": text, "sentiment": sentiment, "annotated": True, "suggestions": [],
+                        "engagements": [{"id": "E1", "polarity": polarity, "start": start,
+                                         "end": start + len(evidence)}] if r else []})
+    return out
+
+
+def test_polarity_weight_is_tuned_unless_given():
     from spplus_nlp.fast.model import FastModel
 
-    examples = make_toy_examples()
-    tuned = FastModel().fit(examples)
-    assert 0.0 <= tuned.polarity_doc_weight_ <= 1.0
-    assert tuned.sentiment_.oof_proba_.shape == (len(examples), 3)
-    fixed = FastModel(polarity_doc_weight=0.3).fit(examples)
-    assert fixed.polarity_doc_weight_ == 0.3
+    trusts_evidence = FastModel().fit(_polarity_corpus(evidence_decides=True))
+    trusts_document = FastModel().fit(_polarity_corpus(evidence_decides=False))
+    assert trusts_evidence.polarity_doc_weight_ < 0.5 <= trusts_document.polarity_doc_weight_
+    assert trusts_document.sentiment_.oof_proba_.shape == (54, 3)
+    assert FastModel(polarity_doc_weight=0.3).fit(_polarity_corpus(True)).polarity_doc_weight_ == 0.3

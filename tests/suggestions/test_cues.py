@@ -31,12 +31,26 @@ def test_nouns_ending_like_verbs_are_not_sent_to_the_morphologizer():
 
 
 def test_mood_read_in_a_window_equals_the_mood_read_in_the_whole_sentence():
-    from spplus_nlp.language import load_language
+    from spplus_nlp.language import SENTENCES, load_language
+    from spplus_nlp.suggestions.cues import _candidate_windows
 
-    sentence = ("Après trois mois d'attente et de nombreux appels sans réponse au service des cartes grises de la "
-                "préfecture, on pourrait vraiment imaginer un suivi en ligne du dossier pour éviter tout cela, "
-                "mais personne ne répond jamais aux courriels envoyés depuis le début de la procédure.")
-    doc = load_language()(sentence)
-    whole = next(t for t in doc if t.text == "pourrait")
-    assert "Cnd" in whole.morph.get("Mood")
-    assert cue_features([sentence])[0, cue_names().index("conditionnel")] == 1.0
+    nlp = load_language()
+    sentences = [
+        "Après trois mois d'attente et de nombreux appels sans réponse au service des cartes grises de la préfecture, "
+        "on pourrait vraiment imaginer un suivi en ligne du dossier pour éviter tout cela, mais personne ne répond.",
+        "Vous devriez, s'il vous plaît, rappeler les usagers : veuillez nous répondre, nous aimerions savoir où en est "
+        "le dossier (pourriez-vous indiquer un délai ?) et vous seriez gentils de prévenir avant de fermer.",
+        "Il faudrait que vous preniez le temps d'expliquer ; vous recevrez sinon des réclamations que vous ignorerez.",
+    ]
+    read = 0
+    for sentence in sentences:
+        whole = {t.idx: (t.pos_, str(t.morph.get("Mood"))) for t in next(nlp.pipe([sentence], disable=SENTENCES))}
+        windows = _candidate_windows(0, sentence)
+        docs = nlp.pipe([text for _, text, _ in windows], disable=SENTENCES)
+        for (_, text, at), doc in zip(windows, docs):
+            tok = doc.char_span(at, at + 1, alignment_mode="expand")[0]
+            begin = sentence.index(text)
+            assert (tok.pos_, str(tok.morph.get("Mood"))) == whole[begin + tok.idx], text
+            read += 1
+    assert read >= 10
+    assert cue_features(sentences[:1])[0, cue_names().index("conditionnel")] == 1.0

@@ -30,6 +30,7 @@ _MIN_POSITIVES_TO_CALIBRATE = 10
 _MIN_POSITIVES_TO_TRAIN = 2
 _THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
 _WEIGHT_GRID = np.round(np.arange(0.0, 1.01, 0.1), 1)
+_DEFAULT_DOC_WEIGHT = 0.5  # the document's sentiment against the evidence's polarity, when it cannot be tuned
 
 
 class FastModel:
@@ -91,7 +92,7 @@ class FastModel:
         spans = [(d, ex["text"][e["start"]:e["end"]], e["polarity"]) for d, ex in enumerate(examples)
                  for e in ex["engagements"]]
         docs, texts, y = (list(x) for x in zip(*spans)) if spans else ([], [], [])
-        self.polarity_doc_weight_ = 1.0 if self.polarity_doc_weight is None else self.polarity_doc_weight
+        self.polarity_doc_weight_ = _DEFAULT_DOC_WEIGHT if self.polarity_doc_weight is None else self.polarity_doc_weight
         if len(set(y)) < 2:
             self.polarity_ = None
             return
@@ -100,13 +101,18 @@ class FastModel:
         n_folds = min(5, len(set(docs)))
         if self.polarity_doc_weight is not None or n_folds < 2:
             return
-        oof = cross_val_predict(self._linear(C=1.0), X, y, cv=GroupKFold(n_folds), groups=docs,
-                                method="predict_proba")
+        try:
+            oof = cross_val_predict(self._linear(C=1.0), X, y, cv=GroupKFold(n_folds), groups=docs,
+                                    method="predict_proba")
+        except ValueError:  # a training fold with a single polarity (tiny corpora): keep the default weight
+            return
         doc_part = self._as_polarity(doc_proba[docs], list(self.sentiment_.classes_))
         head_part = self._as_polarity(oof, sorted(set(y)))
         gold = np.array([POLARITIES.index(p) for p in y])
-        accuracy = [((w * doc_part + (1 - w) * head_part).argmax(axis=1) == gold).mean() for w in _WEIGHT_GRID]
-        self.polarity_doc_weight_ = float(_WEIGHT_GRID[int(np.argmax(accuracy))])
+        accuracy = np.array([((w * doc_part + (1 - w) * head_part).argmax(axis=1) == gold).mean()
+                             for w in _WEIGHT_GRID])
+        best = np.flatnonzero(accuracy >= accuracy.max() - 1e-12)  # accuracy is flat in places: take the middle
+        self.polarity_doc_weight_ = float(_WEIGHT_GRID[best[len(best) // 2]])
 
     @staticmethod
     def _as_polarity(proba: np.ndarray, classes: list[str]) -> np.ndarray:
@@ -211,7 +217,9 @@ class FastModel:
         """Polarity of each chosen engagement: its evidence sentence's polarity blended with the document's sentiment."""
         if not rows:
             return []
-        w = self.polarity_doc_weight_
+        # models trained before the weight was tuned hold only the parameter (then 0.5 by default)
+        fixed = self.polarity_doc_weight
+        w = getattr(self, "polarity_doc_weight_", _DEFAULT_DOC_WEIGHT if fixed is None else fixed)
         blended = w * self._as_polarity(np.asarray(doc_probs), classes)
         if self.polarity_ is not None:
             blended += (1 - w) * self._as_polarity(self.polarity_.predict_proba(Xs[rows]), list(self.polarity_.classes_))
@@ -233,7 +241,7 @@ class StackedSentiment(ClassifierMixin, BaseEstimator):
 
     Replaces per-class sigmoid calibration (``CalibratedClassifierCV``): its one-vs-rest sigmoids re-learn the class
     priors that ``class_weight="balanced"`` had removed and push the middle class, ``neutre``, under ``négatif``.
-    One joint, class-balanced map keeps the classes apart (5-fold sentiment macro-F1 0.655 -> 0.697, lower log-loss)
+    One joint, class-balanced map keeps the classes apart (5-fold sentiment macro-F1 0.655 -> 0.696, lower log-loss)
     and costs one linear head at inference instead of five.
     """
 
@@ -255,7 +263,9 @@ class StackedSentiment(ClassifierMixin, BaseEstimator):
         self.stacker_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
         self.stacker_.fit(_as_columns(scores), y)
         self.classes_ = self.stacker_.classes_
-        self.oof_proba_ = self.stacker_.predict_proba(_as_columns(scores))  # for what is tuned on the sentiment
+        # the stacker's probabilities for the out-of-fold scores (in-sample for a 3x3 map: close to out-of-fold),
+        # for what is tuned on the sentiment
+        self.oof_proba_ = self.stacker_.predict_proba(_as_columns(scores))
         return self
 
     def predict_proba(self, X) -> np.ndarray:
