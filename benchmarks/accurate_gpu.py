@@ -88,13 +88,13 @@ def prepare(args) -> None:
 
 
 def run(args) -> None:
-    from safetensors.torch import load_file
     from transformers import BertModel
 
     from spplus_nlp.accurate.body import Body
     from spplus_nlp.accurate.calibration import platt, softmax_t
     from spplus_nlp.accurate.heads import Heads
     from spplus_nlp.accurate.pooling import DocPlan, length_batches, pad, pool
+    from spplus_nlp.accurate.weights import load_weights
     from spplus_nlp.accurate.windows import DocWindows
     from spplus_nlp.encoder.convert import Q4_BLOCK, bert_config, dequantize_q4, state_dict
     from spplus_nlp.taxonomy import ENGAGEMENT_IDS
@@ -108,9 +108,7 @@ def run(args) -> None:
     config = json.loads((Path(args.model) / "config.json").read_text(encoding="utf-8"))
     body = Body(encoder.eval(), config["params"]["top_layers"])
     heads = Heads(body.hidden_size, n_cues=carry["cues"][0].shape[1], dropout=config["params"]["dropout"]).eval()
-    state = {k: v.float() for k, v in load_file(Path(args.model) / "model.safetensors").items()}
-    body.encoder.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("body.")}, strict=False)
-    heads.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("heads.")})
+    load_weights(body, heads, Path(args.model))
 
     plans = [DocPlan(DocWindows(p["windows"], p["offsets"], p["token_window"], p["token_position"]),
                      p["sentences"], p["token_sentence"]) for p in carry["plans"]]

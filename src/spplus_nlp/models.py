@@ -55,7 +55,7 @@ def _load_joblib(path: Path, config: dict):
 def _load_accurate(path: Path, config: dict, **options):
     from .accurate import AccurateModel  # torch and transformers load only when this model is asked for
 
-    return AccurateModel.load(path, **options)  # quantize=True, base_model=PATH, device="cuda", dtype=
+    return AccurateModel.load(path, **options)
 
 
 #: config.json "type" -> loader(path, config, **options). A new kind of model registers itself here.

@@ -51,8 +51,8 @@ def _as_text(item, index: int) -> str:
 def load(name_or_path: str | None = None, **options) -> Analyzer:
     """Load a shipped model by name ("fast", the default) or a trained model from its directory.
 
-    ``options`` go to the model's loader: the accurate model takes ``quantize=True`` (int8, faster on CPU) and
-    ``base_model=PATH``.
+    ``options`` go to the model's loader (``spplus_nlp.models.LOAD_OPTIONS`` lists them): the accurate model takes
+    ``quantize``, ``dtype``, ``device``, ``batch_tokens`` and ``base_model``; the fast model takes none.
     """
     model, config = load_model(name_or_path, **options)
     return Analyzer(model, config)

