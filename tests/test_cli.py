@@ -85,6 +85,8 @@ def test_train_accurate_passes_its_options(tmp_path, monkeypatch, capsys):
     assert seen["command"].startswith("spplus-nlp train --kind accurate --out ")
     assert seen["n"] > 1000  # the real corpus with the supplement
     assert "dev-split sentiment macro-F1 0.500" in capsys.readouterr().out
+    assert main(["train", "--kind", "accurate", "--no-stack", "--out", str(tmp_path / "m")]) == 0
+    assert seen["params"] == {"stack_fast": False} and seen["command"].endswith(" --no-stack")
 
 
 def test_score_rejects_an_option_the_model_does_not_take(tmp_path, capsys):

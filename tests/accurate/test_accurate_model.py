@@ -21,6 +21,7 @@ TEXTS = [
 
 def check_contract(model, texts):
     analyses = model.predict(texts)
+    thresholds = (model.fast_ or model).thresholds_  # a stacked model's engagements are the fast model's
     assert len(analyses) == len(texts)
     for text, a in zip(texts, analyses):
         assert isinstance(a, Analysis) and a.text == text
@@ -29,7 +30,7 @@ def check_contract(model, texts):
         assert a.sentiment.label == max(a.sentiment.scores, key=a.sentiment.scores.get)
         for t in a.engagements:
             assert t.id in ENGAGEMENT_IDS and t.polarity in POLARITIES
-            assert t.score >= model.thresholds_[t.id] - 1e-4 and 0.0 <= t.score <= 1.0
+            assert t.score >= thresholds[t.id] - 1e-4 and 0.0 <= t.score <= 1.0
             assert text[t.evidence.start:t.evidence.end] == t.evidence.text and t.evidence.text
         assert [t.score for t in a.engagements] == sorted((t.score for t in a.engagements), reverse=True)
         for s in a.suggestions:
@@ -78,7 +79,7 @@ def test_save_load_round_trip_gives_identical_predictions(tiny_accurate, tmp_pat
     tiny_accurate.save(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["type"] == "accurate" and config["base"]["path"]
-    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "fast", "model.safetensors"]
     loaded = AccurateModel.load(tmp_path / "m")
     assert loaded.predict(TEXTS) == tiny_accurate.predict(TEXTS)
     analyzer = spplus_nlp.load(str(tmp_path / "m"))  # models.py dispatches "type": "accurate"

@@ -1,3 +1,5 @@
+import pytest
+
 from spplus_nlp.taxonomy import ENGAGEMENT_IDS, SENTIMENTS
 from spplus_nlp.types import Analysis
 
@@ -33,6 +35,20 @@ def test_suggestion_spans_are_exact_substrings(toy_model):
 
 def test_empty_batch(toy_model):
     assert toy_model.predict([]) == []
+
+
+def test_a_batch_without_any_sentence(toy_model):
+    [a] = toy_model.predict(["   "])
+    assert not a.engagements and not a.suggestions
+    assert sum(a.sentiment.scores.values()) == pytest.approx(1.0)
+
+
+def test_given_sentences_are_used(toy_model):
+    text = "Personne ne décroche. Impossible de joindre la caisse par téléphone."
+    assert toy_model.predict([text], [[(0, len(text))]]) != toy_model.predict([text])  # one sentence, not two
+    assert toy_model.predict([text], [[(0, 21), (22, len(text))]]) == toy_model.predict([text])
+    with pytest.raises(ValueError, match="2 texts"):
+        toy_model.predict([text, text], [[(0, 21)]])
 
 
 def test_stacked_sentiment_probabilities(make_toy_examples):

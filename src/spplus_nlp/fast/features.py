@@ -45,7 +45,9 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
 
     def weigh(self, counts: list[sp.csr_matrix]) -> sp.csr_matrix:
         """TF-IDF of (possibly summed) counts."""
-        return sp.hstack([w.transform(c) for w, c in zip(self.weights_, counts)], format="csr")
+        # scikit-learn refuses zero rows (a batch of texts with no sentence); their weights are zero rows too
+        return sp.hstack([w.transform(c) if c.shape[0] else sp.csr_matrix(c.shape) for w, c in
+                          zip(self.weights_, counts)], format="csr")
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         return self.weigh(self.count(texts))

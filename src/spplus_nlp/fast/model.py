@@ -153,11 +153,15 @@ class FastModel:
         return sp.hstack([X, cues], format="csr")
 
     # ---------------------------------------------------------------- inference
-    def predict(self, texts: Sequence[str]) -> list[Analysis]:
+    def predict(self, texts: Sequence[str], sentences: Sequence[list[tuple[int, int]]] | None = None) -> list[Analysis]:
+        """``sentences``: each text's sentence offsets when the caller has already segmented them (the accurate
+        model does), else spaCy's."""
         texts = list(texts)
         if not texts:
             return []
-        bounds = list(segment_sentences(texts))
+        bounds = list(segment_sentences(texts)) if sentences is None else [list(b) for b in sentences]
+        if len(bounds) != len(texts):
+            raise ValueError(f"{len(texts)} texts but sentence offsets for {len(bounds)}")
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         sent_probs = self.sentiment_.predict_proba(X)
         sent_classes = list(self.sentiment_.classes_)

@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+
+from spplus_nlp.accurate import AccurateModel
+from spplus_nlp.accurate.stacking import fit_mix_temperature, mixed_sentiment
+from spplus_nlp.taxonomy import SENTIMENTS
+
+TEXTS = [
+    "Personne ne décroche. Impossible de joindre la caisse par téléphone.",
+    "Rendez-vous. Pas de rendez-vous disponible avant deux mois. Pourquoi ne pas ouvrir plus de créneaux le samedi ?",
+    "Accueil parfait. L'agent était très aimable et souriant.",
+]
+
+
+def test_mixed_sentiment_is_the_normalised_geometric_mean():
+    a, b = np.array([[0.7, 0.2, 0.1]]), np.array([[0.1, 0.2, 0.7]])
+    geometric = np.sqrt(a * b) / np.sqrt(a * b).sum()
+    assert np.allclose(mixed_sentiment(a, b), geometric, atol=1e-5)
+    sharper = mixed_sentiment(np.array([[0.6, 0.3, 0.1]]), np.array([[0.5, 0.3, 0.2]]), temperature=0.5)
+    assert sharper.sum() == pytest.approx(1.0) and sharper[0, 0] > mixed_sentiment(
+        np.array([[0.6, 0.3, 0.1]]), np.array([[0.5, 0.3, 0.2]]))[0, 0]
+
+
+def test_mix_temperature_is_fitted_on_labelled_rows():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 400)
+    # both models right but timid: the fitted temperature sharpens their mix (T < 1)
+    timid = np.full((400, 3), 0.3)
+    timid[np.arange(400), y] = 0.4
+    labels = [SENTIMENTS[i] for i in y] + [None, ""]
+    timid = np.vstack([timid, np.full((2, 3), 1 / 3)])
+    t = fit_mix_temperature(timid, timid, labels)
+    assert t < 0.5
+    assert (mixed_sentiment(timid[:400], timid[:400], t).max(axis=1) > 0.9).all()
+
+
+def test_stacked_model_takes_engagements_and_suggestions_from_its_fast_model(tiny_accurate):
+    assert tiny_accurate.stack_fast and tiny_accurate.fast_ is not None
+    stacked, fast = tiny_accurate.predict(TEXTS), tiny_accurate.fast_.predict(TEXTS)
+    for a, f in zip(stacked, fast):
+        assert [(t.id, t.score, t.evidence) for t in a.engagements] == [(t.id, t.score, t.evidence) for t in f.engagements]
+        assert a.suggestions == f.suggestions
+        assert sum(a.sentiment.scores.values()) == pytest.approx(1.0)
+    assert any(a.engagements for a in stacked)
+
+
+def test_polarity_comes_from_the_encoder_head(tiny_accurate):
+    # the encoder's polarity head, read on the fast model's evidence sentence
+    import torch
+
+    [a] = tiny_accurate.predict(TEXTS[:1])
+    assert a.engagements
+    saved = {k: v.clone() for k, v in tiny_accurate.heads_.state_dict().items()}
+    try:
+        with torch.no_grad():
+            for name, p in tiny_accurate.heads_.named_parameters():
+                if name.startswith("polarity"):
+                    p.zero_()
+                    if name.endswith("bias"):
+                        p.view(-1, 3)[:, 2] = 10.0  # every engagement gets the third polarity
+        [b] = tiny_accurate.predict(TEXTS[:1])
+    finally:
+        tiny_accurate.heads_.load_state_dict(saved)
+    from spplus_nlp.taxonomy import POLARITIES
+
+    assert {t.polarity for t in b.engagements} == {POLARITIES[2]}
+
+
+def test_unstacked_model_keeps_its_own_heads(tiny_base, make_toy_examples, tmp_path):
+    model = AccurateModel(base_model=str(tiny_base), top_layers=1, max_length=24, stride=6, epochs=1,
+                          batch_tokens=512, stack_fast=False).fit(make_toy_examples())
+    assert model.fast_ is None
+    model.save(tmp_path / "m")
+    assert not (tmp_path / "m" / "fast").exists()
+    assert AccurateModel.load(tmp_path / "m").predict(TEXTS) == model.predict(TEXTS)
+
+
+def test_a_stacked_model_without_its_fast_part_says_so(tiny_accurate, tmp_path):
+    import shutil
+
+    tiny_accurate.save(tmp_path / "m")
+    shutil.rmtree(tmp_path / "m" / "fast")
+    with pytest.raises(FileNotFoundError, match="fast"):
+        AccurateModel.load(tmp_path / "m")
+
+
+def test_a_model_saved_before_stacking_loads_unstacked(tiny_accurate, tmp_path):
+    import json
+    import shutil
+
+    tiny_accurate.save(tmp_path / "m")
+    shutil.rmtree(tmp_path / "m" / "fast")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    del config["params"]["stack_fast"], config["mix_temperature"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    old = AccurateModel.load(tmp_path / "m")
+    assert old.fast_ is None and len(old.predict(TEXTS)) == len(TEXTS)
+
+
+def test_stacked_sentiment_mixes_the_encoder_and_the_fast_model(tiny_accurate):
+    fast_part = tiny_accurate.fast_
+    stacked = tiny_accurate.predict(TEXTS)
+    tiny_accurate.fast_ = None
+    try:
+        encoder = tiny_accurate.predict(TEXTS)
+    finally:
+        tiny_accurate.fast_ = fast_part
+    fast = fast_part.predict(TEXTS)
+    as_array = lambda analyses: np.array([[a.sentiment.scores[s] for s in SENTIMENTS] for a in analyses])
+    expected = mixed_sentiment(as_array(encoder), as_array(fast), tiny_accurate.mix_temperature_)
+    assert np.allclose(as_array(stacked), expected, atol=1e-6)
