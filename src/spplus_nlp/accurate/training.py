@@ -347,8 +347,8 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
            "its temperature fitted on the dev split (the encoder's dev probabilities with the fast model's "
            "out-of-fold ones). The encoder's own engagement, evidence and suggestion heads still train (multi-task) "
            "and serve when `stack_fast=False`.", ""] if params.get("stack_fast") else []),
-        "This directory holds only what was trained (`model.safetensors`, fp16) and `config.json`; loading adds it to "
-        "the base encoder (`spplus_nlp.encoder.convert.base_model_dir()`, or the local base recorded in config.json).",
+        "This directory holds only what was trained (`model.safetensors`, fp16; the stacked fast model in `fast/`) and "
+        "`config.json`; loading adds it to the base encoder (`spplus_nlp.encoder.convert.base_model_dir()`, or the local base recorded in config.json).",
         "",
         "## Training data",
         f"- {len(corpus)} experiences: the real SP+ export in `shared/data/spplus` with the project's annotation, and "
@@ -359,8 +359,9 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
         "## Dev-split figures (real data; calibration and thresholds were tuned on this same dev split, so they are "
         "slightly optimistic)",
         "",
-        *(["The stacked fast model trained on the dev rows too: its engagements, evidence and suggestions are "
-           "in-sample here. Read the cross-validated figures below.", ""] if params.get("stack_fast") else []),
+        *(["The stacked fast model trained on the dev rows too: its engagements, evidence and suggestions, and its "
+           "half of the sentiment, are in-sample here, so these figures overstate the model. Read the "
+           "cross-validated figures below.", ""] if params.get("stack_fast") else []),
         to_markdown(dev_report, title="Dev").split("\n", 2)[2],
     ]
     if cv_report:
@@ -374,8 +375,11 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
         "- Sentiment is the author's own rating, which is noisy for `neutre`.",
         "- Length is a cue the models learnt: in the real export, texts under 300 characters are 56 % `positif` and 16 % `négatif` (over 600 characters: 15 % and 57 %), so a short complaint can come out `neutre` or `positif`.",
         "- Evidence is a whole sentence, sometimes longer than the guideline's 25 words.",
-        "- Labels with fewer than 5 dev positives keep an uncalibrated score and a 0.5 threshold (see "
-        "`engagement_support` and `thresholds` in config.json); E6 is learnt almost only from the supplement.",
+        ("- Engagement scores and thresholds are the stacked fast model's (sigmoid-calibrated, thresholds tuned on "
+         "its out-of-fold predictions; a label with fewer than 10 positives keeps an uncalibrated score); E6 is "
+         "learnt almost only from the supplement." if params.get("stack_fast") else
+         "- Labels with fewer than 5 dev positives keep an uncalibrated score and a 0.5 threshold (see "
+         "`engagement_support` and `thresholds` in config.json); E6 is learnt almost only from the supplement."),
         "- Needs the base encoder at load time (not stored here).",
     ]
     (path / "MODEL_CARD.md").write_text("\n".join(card) + "\n", encoding="utf-8")
