@@ -156,6 +156,11 @@ def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict |
         lines += [f"| {r['precision']} | {r['batch_tokens']:,} | {r['reviews_per_s']:,.0f} | "
                   f"{r['sentiment_label_agreement']:.3f} | {r['engagement_decision_agreement']:.3f} |"
                   for r in gpu["runs"]]
+        if stacked:
+            lines += ["", "These runs time the encoder path with the encoder's own engagement heads and thresholds. The "
+                      "shipped model is stacked: its engagements, evidence and suggestions come from its fast part on "
+                      "the CPU (about 1.5 ms per review, not in these figures), and agreement on engagements here is "
+                      "for the encoder's heads."]
         lines += ["", "Not in these figures: the CPU preprocessing (spaCy sentences, tokenisation into windows, cue "
                   "features), about 1.4 ms per review in one process once spaCy is loaded (profiled on 300 texts on "
                   "an idle machine; the `cpu_preprocess_here` figure in the JSON includes loading spaCy, on a busy "

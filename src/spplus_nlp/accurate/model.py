@@ -2,11 +2,14 @@
 
 Same contract as :class:`spplus_nlp.fast.FastModel`: ``fit(examples)`` on corpus records, ``predict(texts)`` ->
 ``list[Analysis]``. Texts are read in overlapping windows (never truncated), token states are mean-pooled per
-sentence (spaCy sentences, character offsets) and per document. Evidence = the sentence whose engagement logit is
-highest; suggestions = sentences the suggestion head accepts, narrowed to the proposal's clause.
+sentence (spaCy sentences, character offsets) and per document. By default (``stack_fast``) a fast model trained
+on the same rows gives engagements, evidence and suggestions, the encoder reads each engagement's polarity, and the
+sentiment mixes both (see :mod:`.stacking`). Unstacked: evidence = the sentence whose engagement logit is highest;
+suggestions = sentences the suggestion head accepts, narrowed to the proposal's clause.
 
-Saved as the trained weights only (top layers + heads, fp16 safetensors) over a base encoder directory, which is
-``spplus_nlp.encoder.convert.base_model_dir()`` (multilingual-e5-small) unless a local one is named.
+Saved as the trained weights only (top layers + heads, fp16 safetensors; the stacked fast model in ``fast/``) over a
+base encoder directory, which is ``spplus_nlp.encoder.convert.base_model_dir()`` (multilingual-e5-small) unless a
+local one is named.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import inspect
 import json
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -232,7 +236,8 @@ class AccurateModel:
         return self
 
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> Path:
-        """Write ``model.safetensors`` (top layers + heads, fp16) and ``config.json``; the base is not copied."""
+        """Write ``model.safetensors`` (top layers + heads, fp16), ``config.json`` and the stacked fast model in
+        ``fast/``; the base is not copied."""
         if self.quantized_:
             raise ValueError("save the model before quantising it")
         path = Path(path)
@@ -242,6 +247,8 @@ class AccurateModel:
             from ..models import save_model
 
             save_model(self.fast_, path / FAST_DIR, "fast", {"part_of": "accurate"})
+        else:  # a stacked model saved here before must not leave its fast part behind
+            shutil.rmtree(path / FAST_DIR, ignore_errors=True)
         params = self.get_params()
         if params["base_model"] is not None:
             params["base_model"] = str(Path(params["base_model"]).resolve())

@@ -376,11 +376,13 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
         "- Length is a cue the models learnt: in the real export, texts under 300 characters are 56 % `positif` and 16 % `négatif` (over 600 characters: 15 % and 57 %), so a short complaint can come out `neutre` or `positif`.",
         "- Evidence is a whole sentence, sometimes longer than the guideline's 25 words.",
         ("- Engagement scores and thresholds are the stacked fast model's (sigmoid-calibrated, thresholds tuned on "
-         "its out-of-fold predictions; a label with fewer than 10 positives keeps an uncalibrated score); E6 is "
-         "learnt almost only from the supplement." if params.get("stack_fast") else
+         "its out-of-fold predictions; a label with fewer than 10 positives keeps an uncalibrated score and a 0.5 "
+         "threshold, one with fewer than 2 is never predicted); E6 is learnt almost only from the supplement." if params.get("stack_fast") else
          "- Labels with fewer than 5 dev positives keep an uncalibrated score and a 0.5 threshold (see "
          "`engagement_support` and `thresholds` in config.json); E6 is learnt almost only from the supplement."),
-        "- Needs the base encoder at load time (not stored here).",
+        "- Needs the base encoder at load time (not stored here)" + (
+            "; `fast/` is a joblib pickle tied to the scikit-learn version it was trained with." if
+            params.get("stack_fast") else "."),
     ]
     (path / "MODEL_CARD.md").write_text("\n".join(card) + "\n", encoding="utf-8")
 
