@@ -45,7 +45,8 @@ def main() -> None:
     real = [r for r in corpus.to_list() if r["source"] != "supplement"]
     texts = [r["text"] for r in real[:args.rows]]
     _, dev = split(corpus.to_list(), config["params"]["dev_fraction"], config["params"]["random_state"])
-    results = {"rows": len(texts), "stacked": bool(config["params"].get("stack_fast")), "mean_chars": sum(map(len, texts)) / len(texts), "cpus": os.cpu_count(),
+    results = {"rows": len(texts), "stacked": bool(config["params"].get("stack_fast")),
+               "mean_chars": sum(map(len, texts)) / len(texts), "cpus": os.cpu_count(),
                "torch_threads": torch.get_num_threads()}
     results["cpu_flags"] = sorted(_cpu_flags() & {"avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8"})
     # each at its best batch size on this machine (fp32 and int8: 1024 tokens, as trained; bf16 on AMX: 4096)

@@ -181,7 +181,8 @@ def _train_accurate(args, corpus, out: Path) -> int:
     options = {"--out": out, "--data": args.data, "--gold": args.gold, "--folds": args.folds,
                "--base-model": args.base_model, "--top-layers": args.top_layers, "--epochs": args.epochs}
     command = " ".join(["spplus-nlp train --kind accurate"] + [f"{k} {v}" for k, v in options.items() if v is not None]
-                       + (["--no-supplement"] if args.no_supplement else []) + (["--no-stack"] if args.no_stack else []))
+                       + (["--no-supplement"] if args.no_supplement else [])
+                       + (["--no-stack"] if args.no_stack else []))
     result = train_and_save(corpus, out, cv_folds=args.folds or 0, command=command, **params)
     for name, report in (("dev-split", result["dev"]), ("cross-validated", result["cv"])):
         if report and "sentiment" in report:

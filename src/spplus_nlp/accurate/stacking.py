@@ -41,8 +41,8 @@ def fit_fast(examples: Sequence[dict], dev: Sequence[dict], random_state: int = 
 def fit_mix_temperature(encoder_proba: np.ndarray, fast_proba: np.ndarray, y: Sequence[str | None]) -> float:
     """The temperature of the mixed sentiment with the best dev log-likelihood; rows without a sentiment are left
     out."""
-    keep = np.array([label in SENTIMENTS for label in y], dtype=bool)
-    labels = np.array([SENTIMENTS.index(label) for label in np.asarray(y, dtype=object)[keep]], dtype=int)
+    keep = [i for i, label in enumerate(y) if label in SENTIMENTS]
+    labels = np.array([SENTIMENTS.index(y[i]) for i in keep], dtype=int)
     return fit_temperature(_mix(encoder_proba, fast_proba)[keep], labels)
 
 
