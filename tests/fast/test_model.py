@@ -101,3 +101,56 @@ def test_polarity_weight_is_tuned_unless_given():
     assert trusts_evidence.polarity_doc_weight_ < 0.5 <= trusts_document.polarity_doc_weight_
     assert trusts_document.sentiment_.oof_proba_.shape == (54, 3)
     assert FastModel(polarity_doc_weight=0.3).fit(_polarity_corpus(True)).polarity_doc_weight_ == 0.3
+
+
+def test_thresholds_tuned_for_micro_f1_do_not_lower_it():
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from spplus_nlp.fast.model import FastModel, _best_threshold
+
+    rng = np.random.default_rng(0)
+    # a strong label and a weak one: the weak one's own best F1 sits at a low threshold that floods micro-F1
+    Y = (rng.random((400, 2)) < [0.4, 0.3]).astype(int)
+    P = np.clip(np.column_stack([0.8 * Y[:, 0] + 0.3 * rng.random(400), 0.15 * Y[:, 1] + 0.6 * rng.random(400)]), 0, 1)
+    model = FastModel()
+    model.thresholds_ = {lab: _best_threshold(Y[:, j], P[:, j]) for j, lab in enumerate(["A", "B"])}
+
+    def micro(th):
+        return f1_score(Y.ravel(), (P >= [th["A"], th["B"]]).ravel())
+
+    before = micro(dict(model.thresholds_))
+    model._tune_thresholds_for_micro_f1(Y, P, ["A", "B"])
+    assert micro(model.thresholds_) > before
+    assert model.thresholds_["B"] > _best_threshold(Y[:, 1], P[:, 1])  # the weak label is asked for more
+
+
+def test_sentence_heads_pick_the_evidence(make_toy_examples):
+    from spplus_nlp.fast.model import FastModel
+
+    model = FastModel().fit(make_toy_examples(repeat=4))  # E2 and E5: 12 evidence sentences each
+    assert {"E2", "E5"} <= set(model.sentence_heads_) == set(model.engagement_stackers_)
+    text = "Personne ne décroche. Impossible de joindre la caisse par téléphone."
+    [a] = model.predict([text])
+    e2 = next(t for t in a.engagements if t.id == "E2")
+    assert e2.evidence.text == "Impossible de joindre la caisse par téléphone."
+    without = FastModel(sentence_evidence=False).fit(make_toy_examples(repeat=4))
+    assert without.sentence_heads_ == {} and without.engagement_stackers_ == {}
+
+
+def test_a_model_saved_before_sentence_heads_and_span_boundaries_still_predicts(toy_model):
+    import copy
+
+    old = copy.deepcopy(toy_model)
+    for name in ("sentence_heads_", "engagement_stackers_", "suggestion_spans_"):
+        delattr(old, name)
+    text = "Rendez-vous. Pas de rendez-vous disponible avant deux mois. Pourquoi ne pas ouvrir plus de créneaux le samedi ?"
+    [a] = old.predict([text])
+    assert [s.text for s in a.suggestions] == ["Pourquoi ne pas ouvrir plus de créneaux le samedi ?"]  # the rule's span
+
+
+def test_unknown_threshold_objective_is_refused(make_toy_examples):
+    from spplus_nlp.fast.model import FastModel
+
+    with pytest.raises(ValueError, match="threshold_objective"):
+        FastModel(threshold_objective="macro").fit(make_toy_examples())

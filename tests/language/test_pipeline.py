@@ -33,3 +33,13 @@ def test_offsets_point_into_the_text_and_skip_blank_sentences():
     bounds = next(segment_sentences([text]))
     assert [text[s:e] for s, e in bounds] == ["Premier point.", "Second point !"]
     assert list(segment_sentences(["Rien à dire", ""])) == [[(0, 11)], []]
+
+
+def test_lost_line_breaks_end_sentences_before_a_glued_opener():
+    assert _sentences("Tout est normalNous sommes venus.") == ["Tout est normal", "Nous sommes venus."]
+    assert _sentences("BonjourJ'ai attendu trois mois") == ["Bonjour", "J'ai attendu trois mois"]
+    assert _sentences("Rien à signalerCordialement") == ["Rien à signaler", "Cordialement"]
+
+
+def test_brand_names_in_camel_case_stay_whole():
+    assert _sentences("Le site LaPoste et ParcourSup sur iPhone.") == ["Le site LaPoste et ParcourSup sur iPhone."]

@@ -19,6 +19,7 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predi
 
 from ..language import segment_sentences
 from ..suggestions import cue_features
+from ..suggestions.boundaries import SpanBoundaries
 from ..suggestions.spans import narrow
 from ..taxonomy import ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, OTHER_ENGAGEMENT, POLARITIES, SENTIMENTS
 from ..types import Analysis, Sentiment, Span, Suggestion, ThemeScore
@@ -35,14 +36,19 @@ _DEFAULT_DOC_WEIGHT = 0.5  # the document's sentiment against the evidence's pol
 
 class FastModel:
     def __init__(self, C: float = 4.0, cue_weight: float = 1.0, polarity_doc_weight: float | None = None,
-                 random_state: int = 0):
+                 threshold_objective: str = "micro", sentence_evidence: bool = True, random_state: int = 0):
         self.C = C
         self.cue_weight = cue_weight
         self.polarity_doc_weight = polarity_doc_weight  # None: tuned on out-of-fold predictions at fit
+        # "micro": engagement thresholds tuned together for micro-F1; "label": each for its own F1
+        self.threshold_objective = threshold_objective
+        self.sentence_evidence = sentence_evidence  # a sentence head per engagement, stacked with the document's
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
     def fit(self, examples: Sequence[dict]) -> "FastModel":
+        if self.threshold_objective not in ("micro", "label"):
+            raise ValueError(f"threshold_objective={self.threshold_objective!r}: expected 'micro' or 'label'")
         texts = [ex["text"] for ex in examples]
         bounds = list(segment_sentences(texts))
         self.vectorizer_ = NgramTfidf().fit(texts)
@@ -52,9 +58,14 @@ class FastModel:
         annotated = [i for i, ex in enumerate(examples) if ex.get("annotated", True)]
         Y = np.array([[any(e["id"] == lab for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
                       for i in annotated], dtype=int).reshape(len(annotated), len(ENGAGEMENT_IDS))
-        self._fit_engagements(X[annotated], Y)
-        self._fit_polarity([examples[i] for i in annotated], self.sentiment_.oof_proba_[annotated])
         first_row = np.concatenate([[0], np.cumsum([len(b) for b in bounds])])
+        sentence_rows = np.concatenate([np.arange(first_row[i], first_row[i + 1]) for i in annotated] or [[]])
+        owner = np.repeat(np.arange(len(annotated)), [len(bounds[i]) for i in annotated])
+        Ys = np.array([[any(e["id"] == lab and _shares_text((s, e_), (e["start"], e["end"]))
+                            for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
+                       for i in annotated for s, e_ in bounds[i]], dtype=int).reshape(-1, len(ENGAGEMENT_IDS))
+        self._fit_engagements(X[annotated], Y, Xs[sentence_rows.astype(int)], owner, Ys)
+        self._fit_polarity([examples[i] for i in annotated], self.sentiment_.oof_proba_[annotated])
         rows = [(examples[i], bounds[i], range(first_row[i], first_row[i + 1])) for i in annotated]
         self._fit_suggestions(rows, Xs)
         return self
@@ -65,8 +76,15 @@ class FastModel:
     def _fit_sentiment(self, X, y) -> None:
         self.sentiment_ = StackedSentiment(self._linear(), cv=5, random_state=self.random_state).fit(X, y)
 
-    def _fit_engagements(self, X, Y) -> None:
+    def _fit_engagements(self, X, Y, Xs, owner, Ys) -> None:
+        """One head per engagement. With enough positives, two views of the document are stacked: its own n-grams
+        (a calibrated document head) and its best sentence under a sentence head trained on the gold evidence
+        sentences, which also picks the evidence. A label said in one sentence of a long review is diluted in
+        the document's n-grams, not in its best sentence."""
         self.engagement_heads_, self.thresholds_, self.engagement_support_ = {}, {}, {}
+        self.sentence_heads_, self.engagement_stackers_ = {}, {}
+        oof = np.zeros(Y.shape)
+        tunable = []  # labels with enough positives for out-of-fold predictions
         for j, lab in enumerate(ENGAGEMENT_IDS):
             y = Y[:, j]
             n_pos = int(y.sum())
@@ -77,11 +95,62 @@ class FastModel:
             if n_pos < _MIN_POSITIVES_TO_CALIBRATE:
                 self.engagement_heads_[lab], self.thresholds_[lab] = self._linear().fit(X, y), 0.5
                 continue
-            head = CalibratedClassifierCV(self._linear(), method="sigmoid", cv=3)
-            folds = StratifiedKFold(3, shuffle=True, random_state=self.random_state)
-            oof = cross_val_predict(head, X, y, cv=folds, method="predict_proba")[:, 1]
-            self.thresholds_[lab] = _best_threshold(y, oof)
-            self.engagement_heads_[lab] = head.fit(X, y)
+            doc_oof, best_sentence_oof = np.zeros(len(y)), np.zeros(len(y))
+            use_sentences = self.sentence_evidence and Ys[:, j].sum() >= _MIN_POSITIVES_TO_CALIBRATE
+            for train, test in StratifiedKFold(3, shuffle=True, random_state=self.random_state).split(X, y):
+                doc_oof[test] = self._document_head().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+                if use_sentences:
+                    in_train, in_test = np.isin(owner, train), np.isin(owner, test)
+                    head = self._linear().fit(Xs[in_train], Ys[in_train, j])
+                    scores = _logit(head.predict_proba(Xs[in_test])[:, 1])  # as at inference
+                    best = _best_per_document(scores, owner[in_test], len(y))
+                    best_sentence_oof[test] = best[test]
+            self.engagement_heads_[lab] = self._document_head().fit(X, y)
+            if use_sentences:
+                self.sentence_heads_[lab] = self._linear().fit(Xs, Ys[:, j])
+                Z = np.column_stack([_logit(doc_oof), best_sentence_oof])
+                self.engagement_stackers_[lab] = LogisticRegression(max_iter=1000).fit(Z, y)
+                oof[:, j] = self.engagement_stackers_[lab].predict_proba(Z)[:, 1]
+            else:
+                oof[:, j] = doc_oof
+            self.thresholds_[lab] = _best_threshold(y, oof[:, j])
+            tunable.append(j)
+        if self.threshold_objective == "micro" and tunable:
+            self._tune_thresholds_for_micro_f1(Y[:, tunable], oof[:, tunable], [ENGAGEMENT_IDS[j] for j in tunable])
+
+    def _document_head(self) -> CalibratedClassifierCV:
+        return CalibratedClassifierCV(self._linear(), method="sigmoid", cv=3)
+
+    def _tune_thresholds_for_micro_f1(self, Y: np.ndarray, P: np.ndarray, labels: list[str]) -> None:
+        """Per-label thresholds that maximise the micro-F1 of all labels together on out-of-fold probabilities.
+
+        Each label's own best F1 puts a weak label's threshold low (its best F1 is reached by predicting it
+        often), which costs precision summed over all labels. Coordinate ascent from those thresholds, a few
+        passes, each label's threshold chosen with the others fixed.
+        """
+        thresholds = np.array([self.thresholds_[lab] for lab in labels])
+        for _ in range(3):
+            changed = False
+            for j in range(len(labels)):
+                others = np.delete(np.arange(len(labels)), j)
+                pred_others = P[:, others] >= thresholds[others]
+                tp0 = int((pred_others & (Y[:, others] == 1)).sum())
+                fp0 = int((pred_others & (Y[:, others] == 0)).sum())
+                fn0 = int((~pred_others & (Y[:, others] == 1)).sum())
+                best_t, best_f1 = thresholds[j], -1.0
+                for t in _THRESHOLD_GRID:
+                    pred = P[:, j] >= t
+                    tp = tp0 + int((pred & (Y[:, j] == 1)).sum())
+                    fp = fp0 + int((pred & (Y[:, j] == 0)).sum())
+                    fn = fn0 + int((~pred & (Y[:, j] == 1)).sum())
+                    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+                    if f1 > best_f1 + 1e-12:
+                        best_t, best_f1 = t, f1
+                changed |= best_t != thresholds[j]
+                thresholds[j] = best_t
+            if not changed:
+                break
+        self.thresholds_.update({lab: float(t) for lab, t in zip(labels, thresholds)})
 
     def _fit_polarity(self, examples, doc_proba: np.ndarray) -> None:
         """The evidence's polarity head, and how much the document's sentiment weighs against it.
@@ -125,6 +194,7 @@ class FastModel:
     def _fit_suggestions(self, rows, Xs) -> None:
         """Sentence classifier: a sentence is positive when it holds most of a gold suggestion span."""
         picked, sentences, y, groups, targets_text, targets = [], [], [], [], [], []
+        spans = ([], [], [])  # text, sentence, gold span: for the span boundaries
         for d, (ex, bounds, sentence_rows) in enumerate(rows):
             gold = ex["suggestions"]
             for (s, e), k in zip(bounds, sentence_rows):
@@ -135,6 +205,11 @@ class FastModel:
             for g in gold:
                 targets_text.append(ex["text"][g["start"]:g["end"]])
                 targets.append(g["engagement"])
+                holder = next(((s, e) for s, e in bounds if s <= g["start"] and g["end"] <= e), None)
+                if holder is not None:  # a span across sentences cannot be learnt per sentence
+                    for part, value in zip(spans, (ex["text"], holder, (g["start"], g["end"]))):
+                        part.append(value)
+        self.suggestion_spans_ = SpanBoundaries().fit(*spans)
         Z = self._sentence_features(sentences, Xs[picked])
         y = np.array(y)
         head = self._linear(C=1.0)
@@ -165,11 +240,11 @@ class FastModel:
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         sent_probs = self.sentiment_.predict_proba(X)
         sent_classes = list(self.sentiment_.classes_)
-        doc_eng = self._engagement_probs(X)
-
         flat = [(d, s, e) for d, bs in enumerate(bounds) for s, e in bs]
         sentences = [texts[d][s:e] for d, s, e in flat]
-        sent_eng = self._engagement_probs(Xs) if sentences else np.zeros((0, len(ENGAGEMENT_IDS)))
+        owner = np.array([d for d, _, _ in flat], dtype=int)
+        sent_eng = self._sentence_engagement_scores(Xs) if sentences else np.zeros((0, len(ENGAGEMENT_IDS)))
+        doc_eng = self._engagement_probs(X, sent_eng, owner)
         sugg_p = (self.suggestion_head_.predict_proba(self._sentence_features(sentences, Xs))[:, 1]
                   if sentences and self.suggestion_head_ is not None else np.zeros(len(sentences)))
         by_doc: dict[int, list[int]] = {}
@@ -187,6 +262,7 @@ class FastModel:
                                       sent_classes)
         proposals = [k for k in range(len(flat)) if sugg_p[k] >= self.suggestion_threshold_]
         targets = dict(zip(proposals, self._targets(Xs, proposals, sent_eng)))
+        spans = dict(zip(proposals, self._spans([(texts[flat[k][0]], *flat[k][1:]) for k in proposals])))
 
         by_doc_chosen: dict[int, list] = {}
         for (d, j, k), polarity in zip(chosen, polarities):
@@ -204,17 +280,35 @@ class FastModel:
             suggestions = []
             for k in by_doc.get(d, []):
                 if k in targets:
-                    s, e = narrow(text, *flat[k][1:])
+                    s, e = spans[k]
                     suggestions.append(Suggestion(text[s:e], s, e, targets[k], round(float(sugg_p[k]), 4)))
             out.append(Analysis(text=text, sentiment=sentiment, engagements=engagements, suggestions=suggestions))
         return out
 
-    def _engagement_probs(self, X) -> np.ndarray:
+    def _engagement_probs(self, X, sentence_scores: np.ndarray, owner: np.ndarray) -> np.ndarray:
+        """Each document's probability for each engagement (stacked with its best sentence where trained so)."""
+        stackers = getattr(self, "engagement_stackers_", {})  # models saved before the sentence heads have none
         P = np.zeros((X.shape[0], len(ENGAGEMENT_IDS)))
         for j, lab in enumerate(ENGAGEMENT_IDS):
             head = self.engagement_heads_[lab]
+            if head is None:
+                continue
+            P[:, j] = head.predict_proba(X)[:, 1]
+            if lab in stackers:
+                best = _best_per_document(_logit(sentence_scores[:, j]), owner, X.shape[0])
+                P[:, j] = stackers[lab].predict_proba(np.column_stack([_logit(P[:, j]), best]))[:, 1]
+        return P
+
+    def _sentence_engagement_scores(self, Xs) -> np.ndarray:
+        """How much each sentence shows each engagement: the sentence head's probability, else the document
+        head's read on the sentence. The evidence is the sentence that scores highest."""
+        sentence_heads = getattr(self, "sentence_heads_", {})
+        P = np.zeros((Xs.shape[0], len(ENGAGEMENT_IDS)))
+        for j, lab in enumerate(ENGAGEMENT_IDS):
+            head = sentence_heads.get(lab)
+            head = self.engagement_heads_[lab] if head is None else head
             if head is not None:
-                P[:, j] = head.predict_proba(X)[:, 1]
+                P[:, j] = head.predict_proba(Xs)[:, 1]
         return P
 
     def _polarities(self, Xs, rows: list[int], doc_probs: list[np.ndarray], classes: list[str]) -> list[str]:
@@ -228,6 +322,11 @@ class FastModel:
         if self.polarity_ is not None:
             blended += (1 - w) * self._as_polarity(self.polarity_.predict_proba(Xs[rows]), list(self.polarity_.classes_))
         return [POLARITIES[i] for i in blended.argmax(axis=1)]
+
+    def _spans(self, sentences: list[tuple[str, int, int]]) -> list[tuple[int, int]]:
+        """Each suggestion's exact span in its sentence; the rule of ``narrow`` for models saved without a learnt one."""
+        boundaries = getattr(self, "suggestion_spans_", None)
+        return boundaries.predict_many(sentences) if boundaries is not None else [narrow(*x) for x in sentences]
 
     def _targets(self, Xs, rows: list[int], sent_eng: np.ndarray) -> list[str]:
         """The engagement each suggestion sentence would improve."""
@@ -287,6 +386,22 @@ def _as_columns(scores: np.ndarray) -> np.ndarray:
 def _best_threshold(y, scores) -> float:
     f1s = [f1_score(y, scores >= t, zero_division=0) for t in _THRESHOLD_GRID]
     return float(_THRESHOLD_GRID[int(np.argmax(f1s))])
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _best_per_document(scores: np.ndarray, owner: np.ndarray, n_documents: int) -> np.ndarray:
+    """The highest sentence score of each document (a low constant for a document without sentences)."""
+    best = np.full(n_documents, _logit(np.array(1e-6)))
+    np.maximum.at(best, owner, scores)
+    return best
+
+
+def _shares_text(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return min(a[1], b[1]) > max(a[0], b[0])
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -49,11 +49,13 @@ def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, 
         "## What it is",
         "TF-IDF (word 1–2-grams + character 2–5-grams) with logistic-regression heads: sentiment (3 classes, "
         "class-balanced; its scores turned into probabilities by a multinomial logistic regression fitted on "
-        "out-of-fold scores), one calibrated head per engagement E1–E8 (thresholds tuned on out-of-fold "
-        "predictions), engagement polarity (the evidence sentence's polarity blended with the document's sentiment, "
-        "the weight tuned on out-of-fold predictions), and a sentence classifier for improvement suggestions fed "
-        "with interpretable French cues (fixed phrases; conditional and imperative verbs read by the spaCy "
-        "morphologizer around candidate words). Evidence = the sentence that scores highest for the engagement.",
+        "out-of-fold scores); per engagement E1–E8, a calibrated document head stacked with the best sentence "
+        "under a sentence head trained on the gold evidence sentences (thresholds tuned together for micro-F1 on "
+        "out-of-fold predictions); engagement polarity (the evidence sentence's polarity blended with the "
+        "document's sentiment, the weight tuned on out-of-fold predictions); a sentence classifier for improvement "
+        "suggestions fed with interpretable French cues (fixed phrases; conditional and imperative verbs read by "
+        "the spaCy morphologizer around candidate words), and two boundary scorers that cut the exact span out of "
+        "a suggestion's sentence. Evidence = the sentence the engagement's sentence head scores highest.",
         "",
         "## Training data",
         f"- {len(corpus) - n_supp} real SP+ experiences from `shared/data/spplus` (sentiment = the author's "

@@ -3,7 +3,10 @@
 ``fr_core_news_sm`` gives the tokenizer and the morphologizer. Its parser is not loaded: a rule-based
 ``sentencizer`` splits sentences at a fraction of the cost. SP+ exports often lose the space after a full stop
 ("au guichet.Elle a pris"), so the tokenizer also splits a sentence mark glued between a lower-case letter and a
-capital; otherwise the two sentences would stay one. A line break also ends a sentence (lists, signatures).
+capital; otherwise the two sentences would stay one. A line break also ends a sentence (lists, signatures). Some
+exports lost their line breaks altogether ("BonjourJe vous écris", "tout est normalNous sommes"): a word that opens
+French sentences (a capitalised stop word, a greeting) glued to a lower-case letter starts one too; brand names
+("LaPoste", "iPhone") do not start with such a word and stay whole.
 """
 
 from __future__ import annotations
@@ -14,12 +17,21 @@ from functools import lru_cache
 from typing import Iterable, Iterator
 
 import spacy
+from spacy.lang.fr.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.util import compile_infix_regex
 
 SPACY_MODEL = "fr_core_news_sm"
 _LINE_BREAK = re.compile(r"\n")
 _GLUED_SENTENCE_MARK = r"(?<=[a-zà-ÿ0-9\)])[.!?…](?=[A-ZÀ-Ý])"
+# Words that open a sentence, capitalised: spaCy's French stop words of two letters or more ("Il", "Nous", "Merci",
+# "Depuis"), greetings and sign-offs, and elided openers ("J'ai", "C'est", "Qu'il").
+_OPENERS = sorted({w.capitalize() for w in STOP_WORDS if len(w) > 1 and w.isalpha()}
+                  | {"Bonjour", "Bonsoir", "Cordialement", "Bonne", "Bref", "Madame", "Monsieur"}, key=len, reverse=True)
+_OPENER = r"(?:(?:" + "|".join(_OPENERS) + r")\b|(?:[JLCDNMST]|Qu)['’])"
+# zero-width: splits "normalNous" into "normal" + "Nous" without a token in between
+_GLUED_OPENER = r"(?<=[a-zà-ÿ])(?=" + _OPENER + ")"
+_GLUED_OPENER_AT = re.compile(_GLUED_OPENER)
 
 
 @Language.component("newline_sentences")
@@ -39,10 +51,27 @@ def newline_sentences(doc):
     return doc
 
 
+@Language.component("glued_sentences")
+def glued_sentences(doc):
+    """A sentence opener glued to the previous word ("normal|Nous", split by the tokenizer) starts a sentence.
+
+    Found by the same pattern on the text, then looked up, instead of visiting every token in Python.
+    """
+    matches = [m.start() for m in _GLUED_OPENER_AT.finditer(doc.text)]
+    if not matches:
+        return doc
+    starts = doc.to_array("IDX").tolist()
+    for at in matches:
+        i = bisect.bisect_left(starts, at)
+        if 0 < i < len(doc) and starts[i] == at:  # the tokenizer split there (not, say, inside a URL)
+            doc[i].is_sent_start = True
+    return doc
+
+
 #: the components only the morphology cues need; sentence splitting runs without them
 MORPHOLOGY = ("tok2vec", "morphologizer")
 #: the components only sentence splitting needs
-SENTENCES = ("sentencizer", "newline_sentences")
+SENTENCES = ("sentencizer", "newline_sentences", "glued_sentences")
 
 
 @lru_cache(maxsize=1)
@@ -55,10 +84,11 @@ def load_language() -> Language:
         nlp = spacy.load(SPACY_MODEL, exclude=["parser", "ner", "lemmatizer", "attribute_ruler"])
     except OSError as err:  # the wheel is a declared dependency; say how to get it
         raise RuntimeError(f"spaCy model {SPACY_MODEL!r} is missing: pip install {SPACY_MODEL.replace('_', '-')}") from err
-    infixes = list(nlp.Defaults.infixes) + [_GLUED_SENTENCE_MARK]
+    infixes = list(nlp.Defaults.infixes) + [_GLUED_SENTENCE_MARK, _GLUED_OPENER]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("sentencizer", first=True)
     nlp.add_pipe("newline_sentences", after="sentencizer")
+    nlp.add_pipe("glued_sentences", after="newline_sentences")
     return nlp
 
 

@@ -1,0 +1,55 @@
+import pytest
+
+from spplus_nlp.suggestions.boundaries import SpanBoundaries, _candidates
+from spplus_nlp.suggestions.spans import narrow
+
+# Team-written sentences: the proposal is the clause after the complaint, without the full stop or the reason.
+_PATTERNS = [
+    ("Le site plante tout le temps, il faudrait {x}.", "il faudrait {x}"),
+    ("Personne ne répond, pourquoi ne pas {x} ?", "pourquoi ne pas {x} ?"),
+    ("J'ai attendu trois heures, je suggère de {x} car c'est intenable.", "je suggère de {x}"),
+]
+_THINGS = ["ouvrir le samedi", "rappeler les usagers", "mettre un numéro direct", "publier les délais",
+           "simplifier le formulaire", "envoyer un accusé de réception", "former les agents", "afficher les horaires"]
+
+
+def _examples():
+    texts, sentences, spans = [], [], []
+    for pattern, gold in _PATTERNS:
+        for thing in _THINGS:
+            text = "Titre. " + pattern.format(x=thing)
+            span = gold.format(x=thing)
+            texts.append(text)
+            sentences.append((7, len(text)))
+            spans.append((text.index(span), text.index(span) + len(span)))
+    return texts, sentences, spans
+
+
+def test_learns_where_spans_start_and_end():
+    texts, sentences, spans = _examples()
+    model = SpanBoundaries(min_spans=5).fit(texts[::2], sentences[::2], spans[::2])
+    assert model.n_spans_ == len(texts[::2])
+    predicted = model.predict_many([(t, *s) for t, s in zip(texts[1::2], sentences[1::2])])
+    assert predicted == spans[1::2]
+    # the fixed rule keeps the full stop and the "car" clause of these sentences: the learnt model does better
+    assert sum(narrow(t, *s) == g for t, s, g in zip(texts, sentences, spans)) < len(texts)
+
+
+def test_falls_back_to_the_rule_with_too_few_spans():
+    texts, sentences, spans = _examples()
+    model = SpanBoundaries(min_spans=100).fit(texts, sentences, spans)
+    assert model.start_head_ is None
+    assert model.predict(texts[0], *sentences[0]) == narrow(texts[0], *sentences[0])
+
+
+def test_span_outside_its_sentence_is_refused():
+    with pytest.raises(ValueError, match="not inside its sentence"):
+        SpanBoundaries().fit(["Il faudrait un guichet."], [(0, 10)], [(0, 22)])
+
+
+def test_candidates_cover_word_starts_and_ends_with_closing_marks():
+    text = "Pourquoi pas un guichet ?"
+    starts, ends = _candidates(text, 0, len(text))
+    assert [p for p, _ in starts] == [0, 9, 13, 16]
+    assert [q for q, _ in ends] == [8, 12, 15, 23, 25]  # "guichet" and "guichet ?"
+    assert all(p < len(text) for p, _ in starts)
