@@ -134,6 +134,11 @@ def test_sentence_heads_pick_the_evidence(make_toy_examples):
     [a] = model.predict([text])
     e2 = next(t for t in a.engagements if t.id == "E2")
     assert e2.evidence.text == "Impossible de joindre la caisse par téléphone."
+    # the evidence scores are the sentence head's own, not the document head's read on a sentence
+    Xs = model.vectorizer_.transform(["Personne ne décroche.", "Impossible de joindre la caisse par téléphone."])
+    j = ENGAGEMENT_IDS.index("E2")
+    assert model._sentence_engagement_scores(Xs)[:, j] == pytest.approx(
+        model.sentence_heads_["E2"].predict_proba(Xs)[:, 1])
     without = FastModel(sentence_evidence=False).fit(make_toy_examples(repeat=4))
     assert without.sentence_heads_ == {} and without.engagement_stackers_ == {}
 
@@ -154,3 +159,17 @@ def test_unknown_threshold_objective_is_refused(make_toy_examples):
 
     with pytest.raises(ValueError, match="threshold_objective"):
         FastModel(threshold_objective="macro").fit(make_toy_examples())
+
+
+def test_suggestion_spans_come_from_the_learnt_boundaries(toy_model):
+    import copy
+
+    class FirstWordOnly:  # stands in for a trained SpanBoundaries
+        def predict_many(self, sentences):
+            return [(s, text.index(" ", s)) for text, s, _ in sentences]
+
+    model = copy.deepcopy(toy_model)
+    model.suggestion_spans_ = FirstWordOnly()
+    text = "Rendez-vous. Pas de rendez-vous disponible avant deux mois. Pourquoi ne pas ouvrir plus de créneaux le samedi ?"
+    [a] = model.predict([text])
+    assert [s.text for s in a.suggestions] == ["Pourquoi"]

@@ -42,4 +42,6 @@ def test_lost_line_breaks_end_sentences_before_a_glued_opener():
 
 
 def test_brand_names_in_camel_case_stay_whole():
-    assert _sentences("Le site LaPoste et ParcourSup sur iPhone.") == ["Le site LaPoste et ParcourSup sur iPhone."]
+    for text in ("Le site LaPoste et ParcourSup sur iPhone.", "Venu en BlaBlaCar avec DisneyPlus.",
+                 "Le module RendezVous et AmeliPlus."):
+        assert _sentences(text) == [text]

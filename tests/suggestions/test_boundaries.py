@@ -53,3 +53,17 @@ def test_candidates_cover_word_starts_and_ends_with_closing_marks():
     assert [p for p, _ in starts] == [0, 9, 13, 16]
     assert [q for q, _ in ends] == [8, 12, 15, 23, 25]  # "guichet" and "guichet ?"
     assert all(p < len(text) for p, _ in starts)
+
+
+def test_sentences_without_words_fall_back_to_the_rule():
+    texts, sentences, spans = _examples()
+    model = SpanBoundaries(min_spans=5).fit(texts, sentences, spans)
+    assert model.predict_many([("?!", 0, 2)]) == [narrow("?!", 0, 2)]
+    mixed = model.predict_many([("?!", 0, 2), (texts[0], *sentences[0])])
+    assert mixed == [narrow("?!", 0, 2), spans[0]]
+
+
+def test_one_word_spans_only_give_the_rule():
+    text = "Guichet. Horaires."
+    model = SpanBoundaries(min_spans=1).fit([text] * 3, [(0, 8)] * 3, [(0, 7)] * 3)
+    assert model.start_head_ is None  # every candidate start is the gold one: nothing to learn

@@ -61,9 +61,10 @@ class FastModel:
         first_row = np.concatenate([[0], np.cumsum([len(b) for b in bounds])])
         sentence_rows = np.concatenate([np.arange(first_row[i], first_row[i + 1]) for i in annotated] or [[]])
         owner = np.repeat(np.arange(len(annotated)), [len(bounds[i]) for i in annotated])
-        Ys = np.array([[any(e["id"] == lab and _shares_text((s, e_), (e["start"], e["end"]))
-                            for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
-                       for i in annotated for s, e_ in bounds[i]], dtype=int).reshape(-1, len(ENGAGEMENT_IDS))
+        # a sentence shows an engagement when it shares text with that engagement's gold evidence
+        Ys = np.array([[any(eng["id"] == lab and _shares_text(sentence, (eng["start"], eng["end"]))
+                            for eng in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
+                       for i in annotated for sentence in bounds[i]], dtype=int).reshape(-1, len(ENGAGEMENT_IDS))
         self._fit_engagements(X[annotated], Y, Xs[sentence_rows.astype(int)], owner, Ys)
         self._fit_polarity([examples[i] for i in annotated], self.sentiment_.oof_proba_[annotated])
         rows = [(examples[i], bounds[i], range(first_row[i], first_row[i + 1])) for i in annotated]
@@ -110,6 +111,8 @@ class FastModel:
                 self.sentence_heads_[lab] = self._linear().fit(Xs, Ys[:, j])
                 Z = np.column_stack([_logit(doc_oof), best_sentence_oof])
                 self.engagement_stackers_[lab] = LogisticRegression(max_iter=1000).fit(Z, y)
+                # in-sample for the stacker (3 parameters on out-of-fold inputs: close to out-of-fold), as for
+                # the sentiment's stacker; the threshold is tuned on these
                 oof[:, j] = self.engagement_stackers_[lab].predict_proba(Z)[:, 1]
             else:
                 oof[:, j] = doc_oof
@@ -137,13 +140,16 @@ class FastModel:
                 tp0 = int((pred_others & (Y[:, others] == 1)).sum())
                 fp0 = int((pred_others & (Y[:, others] == 0)).sum())
                 fn0 = int((~pred_others & (Y[:, others] == 1)).sum())
-                best_t, best_f1 = thresholds[j], -1.0
-                for t in _THRESHOLD_GRID:
+                def micro_f1(t: float) -> float:
                     pred = P[:, j] >= t
                     tp = tp0 + int((pred & (Y[:, j] == 1)).sum())
                     fp = fp0 + int((pred & (Y[:, j] == 0)).sum())
                     fn = fn0 + int((~pred & (Y[:, j] == 1)).sum())
-                    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+                    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+                best_t, best_f1 = thresholds[j], micro_f1(thresholds[j])
+                for t in _THRESHOLD_GRID:  # moves only on a strict gain: a tie keeps the current threshold
+                    f1 = micro_f1(t)
                     if f1 > best_f1 + 1e-12:
                         best_t, best_f1 = t, f1
                 changed |= best_t != thresholds[j]
@@ -401,6 +407,7 @@ def _best_per_document(scores: np.ndarray, owner: np.ndarray, n_documents: int) 
 
 
 def _shares_text(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """True when the two spans share at least one character (``_overlaps`` asks for half of the shorter one)."""
     return min(a[1], b[1]) > max(a[0], b[0])
 
 

@@ -55,7 +55,8 @@ def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, 
         "document's sentiment, the weight tuned on out-of-fold predictions); a sentence classifier for improvement "
         "suggestions fed with interpretable French cues (fixed phrases; conditional and imperative verbs read by "
         "the spaCy morphologizer around candidate words), and two boundary scorers that cut the exact span out of "
-        "a suggestion's sentence. Evidence = the sentence the engagement's sentence head scores highest.",
+        "a suggestion's sentence. Evidence = the sentence the engagement's sentence head scores highest (the "
+        "document head's, for a label with under 10 evidence sentences).",
         "",
         "## Training data",
         f"- {len(corpus) - n_supp} real SP+ experiences from `shared/data/spplus` (sentiment = the author's "

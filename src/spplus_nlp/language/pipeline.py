@@ -5,8 +5,8 @@
 ("au guichet.Elle a pris"), so the tokenizer also splits a sentence mark glued between a lower-case letter and a
 capital; otherwise the two sentences would stay one. A line break also ends a sentence (lists, signatures). Some
 exports lost their line breaks altogether ("BonjourJe vous écris", "tout est normalNous sommes"): a word that opens
-French sentences (a capitalised stop word, a greeting) glued to a lower-case letter starts one too; brand names
-("LaPoste", "iPhone") do not start with such a word and stay whole.
+French sentences (a pronoun, a determiner, a greeting) glued to a lower-case letter starts one too; brand names
+("LaPoste", "BlaBlaCar", "iPhone") do not end with such a word and stay whole.
 """
 
 from __future__ import annotations
@@ -17,17 +17,22 @@ from functools import lru_cache
 from typing import Iterable, Iterator
 
 import spacy
-from spacy.lang.fr.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.util import compile_infix_regex
 
 SPACY_MODEL = "fr_core_news_sm"
 _LINE_BREAK = re.compile(r"\n")
 _GLUED_SENTENCE_MARK = r"(?<=[a-zà-ÿ0-9\)])[.!?…](?=[A-ZÀ-Ý])"
-# Words that open a sentence, capitalised: spaCy's French stop words of two letters or more ("Il", "Nous", "Merci",
-# "Depuis"), greetings and sign-offs, and elided openers ("J'ai", "C'est", "Qu'il").
-_OPENERS = sorted({w.capitalize() for w in STOP_WORDS if len(w) > 1 and w.isalpha()}
-                  | {"Bonjour", "Bonsoir", "Cordialement", "Bonne", "Bref", "Madame", "Monsieur"}, key=len, reverse=True)
+# Words that open a French sentence, capitalised: pronouns, determiners, connectives, greetings and sign-offs, and
+# elided openers ("J'ai", "C'est", "Qu'il"). Hand-picked, not all stop words: "Car", "Plus", "Vous", "Pour" and
+# "Tout" end brand names ("BlaBlaCar", "DisneyPlus", "RendezVous") more often than they start a glued sentence.
+_OPENERS = sorted("""
+    Je Il Elle On Nous Ils Elles Cela Ceci Ça
+    Le La Les Un Une Des Du Au Aux Mon Ma Mes Son Sa Ses Notre Nos Votre Vos Leur Leurs Ce Cet Cette Ces
+    Mais Donc Puis Ensuite Enfin Depuis Après Avant Alors Quand Lorsque Lors Si Pourtant Cependant Par Dans En
+    Malgré Heureusement Malheureusement Aucun Aucune Personne Rien
+    Bonjour Bonsoir Merci Cordialement Bonne Bref Madame Monsieur
+""".split(), key=len, reverse=True)
 _OPENER = r"(?:(?:" + "|".join(_OPENERS) + r")\b|(?:[JLCDNMST]|Qu)['’])"
 # zero-width: splits "normalNous" into "normal" + "Nous" without a token in between
 _GLUED_OPENER = r"(?<=[a-zà-ÿ])(?=" + _OPENER + ")"

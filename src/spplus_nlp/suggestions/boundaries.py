@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
 
 from .cues import CUES
 from .spans import narrow
@@ -54,7 +55,8 @@ class SpanBoundaries(BaseEstimator):
             ends += [f for _, f in cand_e]
             y_end += [int(q == ge) for q, _ in cand_e]
         self.n_spans_ = usable
-        if usable < self.min_spans:
+        # too few spans, or every span one word long (a single class for the start or end head): the rule
+        if usable < max(self.min_spans, 1) or len(set(y_start)) < 2 or len(set(y_end)) < 2:
             self.start_head_ = self.end_head_ = None
             return self
         self.start_features_ = DictVectorizer().fit(starts)
@@ -72,9 +74,10 @@ class SpanBoundaries(BaseEstimator):
 
     def predict_many(self, sentences: Sequence[tuple[str, int, int]]) -> list[tuple[int, int]]:
         """``(text, start, end)`` per sentence -> the span of each; two model calls for the whole batch."""
-        if self.start_head_ is None or not sentences:
-            return [narrow(*x) for x in sentences]
+        check_is_fitted(self, "n_spans_")
         cands = [_candidates(*x) for x in sentences]
+        if self.start_head_ is None or not any(cs and ce for cs, ce in cands):
+            return [narrow(*x) for x in sentences]
         start_scores = self.start_head_.decision_function(
             self.start_features_.transform([f for cs, _ in cands for _, f in cs]))
         end_scores = self.end_head_.decision_function(
@@ -107,6 +110,7 @@ def _candidates(text: str, start: int, end: int) -> tuple[list[tuple[int, dict]]
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(sentence)]
     words = [i for i, t in enumerate(tokens) if t[2][0].isalnum()]
     low = sentence.lower()
+    # (lower-casing keeps offsets for French text; a rare "İ" would shift them, which only blurs two features)
     cues = sorted((m.start(), m.end(), name) for name, pattern in CUES.items() for m in pattern.finditer(low))
     rule_start, rule_end = (x - start for x in narrow(text, start, end))
     word_starts = [tokens[i][0] for i in words]
