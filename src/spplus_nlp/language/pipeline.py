@@ -35,7 +35,7 @@ _OPENERS = sorted("""
 """.split(), key=len, reverse=True)
 _OPENER = r"(?:(?:" + "|".join(_OPENERS) + r")\b|(?:[JLCDNMST]|Qu)['’])"
 # zero-width: splits "normalNous" into "normal" + "Nous" without a token in between
-_GLUED_OPENER = r"(?<=[a-zà-ÿ])(?=" + _OPENER + ")"
+_GLUED_OPENER = r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Ý])(?=" + _OPENER + ")"  # the capital first: most positions fail fast
 _GLUED_OPENER_AT = re.compile(_GLUED_OPENER)
 
 

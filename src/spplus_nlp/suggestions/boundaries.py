@@ -10,6 +10,7 @@ of their features, and what is used when too few spans were there to learn from.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Sequence
 
@@ -114,9 +115,13 @@ def _candidates(text: str, start: int, end: int) -> tuple[list[tuple[int, dict]]
     cues = sorted((m.start(), m.end(), name) for name, pattern in CUES.items() for m in pattern.finditer(low))
     rule_start, rule_end = (x - start for x in narrow(text, start, end))
     word_starts = [tokens[i][0] for i in words]
+    token_starts = [t[0] for t in tokens]
+    words_from = [0] * (len(tokens) + 1)  # words_from[r]: how many words from token r on
+    for r in range(len(tokens) - 1, -1, -1):
+        words_from[r] = words_from[r + 1] + tokens[r][2][0].isalnum()
 
     def words_between(a: int, b: int) -> int:
-        return int(np.searchsorted(word_starts, b) - np.searchsorted(word_starts, a))
+        return bisect.bisect_left(word_starts, b) - bisect.bisect_left(word_starts, a)
 
     starts = []
     for k, i in enumerate(words):
@@ -153,13 +158,13 @@ def _candidates(text: str, start: int, end: int) -> tuple[list[tuple[int, dict]]
         for q in closings:
             f = {"last=" + w.lower(): 1, "rule": float(q == rule_end),
                  "closed_by=" + (sentence[b:q].replace(" ", "") or "none"): 1}
-            rest = [t for t in tokens if t[0] >= q]
-            if rest:
-                f["next=" + _word_or_mark(rest[0][2])] = 1
-                f["next_glued"] = float(rest[0][0] == q)
-                f["words_left=" + _bucket(sum(t[2][0].isalnum() for t in rest))] = 1
-                if len(rest) > 1:
-                    f["next2=" + _word_or_mark(rest[0][2]) + "_" + _word_or_mark(rest[1][2])] = 1
+            r = bisect.bisect_left(token_starts, q)  # the first token after the end
+            if r < len(tokens):
+                f["next=" + _word_or_mark(tokens[r][2])] = 1
+                f["next_glued"] = float(tokens[r][0] == q)
+                f["words_left=" + _bucket(words_from[r])] = 1
+                if r + 1 < len(tokens):
+                    f["next2=" + _word_or_mark(tokens[r][2]) + "_" + _word_or_mark(tokens[r + 1][2])] = 1
             else:
                 f["sentence_end"] = 1
             before = [c for c in cues if c[1] <= q]
