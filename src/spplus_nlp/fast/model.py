@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
@@ -132,24 +133,18 @@ class FastModel:
         passes, each label's threshold chosen with the others fixed.
         """
         thresholds = np.array([self.thresholds_[lab] for lab in labels])
+
+        def micro_f1(j: int, t: float) -> float:
+            trial = thresholds.copy()
+            trial[j] = t
+            return f1_score(Y, P >= trial, average="micro", zero_division=0)
+
         for _ in range(3):
             changed = False
             for j in range(len(labels)):
-                others = np.delete(np.arange(len(labels)), j)
-                pred_others = P[:, others] >= thresholds[others]
-                tp0 = int((pred_others & (Y[:, others] == 1)).sum())
-                fp0 = int((pred_others & (Y[:, others] == 0)).sum())
-                fn0 = int((~pred_others & (Y[:, others] == 1)).sum())
-                def micro_f1(t: float) -> float:
-                    pred = P[:, j] >= t
-                    tp = tp0 + int((pred & (Y[:, j] == 1)).sum())
-                    fp = fp0 + int((pred & (Y[:, j] == 0)).sum())
-                    fn = fn0 + int((~pred & (Y[:, j] == 1)).sum())
-                    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-                best_t, best_f1 = thresholds[j], micro_f1(thresholds[j])
+                best_t, best_f1 = thresholds[j], micro_f1(j, thresholds[j])
                 for t in _THRESHOLD_GRID:  # moves only on a strict gain: a tie keeps the current threshold
-                    f1 = micro_f1(t)
+                    f1 = micro_f1(j, t)
                     if f1 > best_f1 + 1e-12:
                         best_t, best_f1 = t, f1
                 changed |= best_t != thresholds[j]
@@ -395,8 +390,7 @@ def _best_threshold(y, scores) -> float:
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+    return logit(np.clip(p, 1e-6, 1 - 1e-6))
 
 
 def _best_per_document(scores: np.ndarray, owner: np.ndarray, n_documents: int) -> np.ndarray:
