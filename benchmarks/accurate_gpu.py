@@ -69,7 +69,7 @@ def prepare(args) -> None:
 
     with torch.inference_mode():
         ref_plans = plans[:N_REFERENCE]
-        docs, sents = model.vectors(ref_plans)
+        docs, sents, _ = model.vectors(ref_plans)
         out = model.heads_(docs, sents, torch.from_numpy(np.concatenate(cues[:N_REFERENCE])))
     carry = {
         "m": m,

@@ -87,6 +87,9 @@ def test_train_accurate_passes_its_options(tmp_path, monkeypatch, capsys):
     assert "dev-split sentiment macro-F1 0.500" in capsys.readouterr().out
     assert main(["train", "--kind", "accurate", "--no-stack", "--out", str(tmp_path / "m")]) == 0
     assert seen["params"] == {"stack_fast": False} and seen["command"].endswith(" --no-stack")
+    assert main(["train", "--kind", "accurate", "--no-frozen-sentences", "--out", str(tmp_path / "m")]) == 0
+    assert seen["params"] == {"stack_frozen_sentences": False}
+    assert seen["command"].endswith(" --no-frozen-sentences")
 
 
 def test_score_rejects_an_option_the_model_does_not_take(tmp_path, capsys):

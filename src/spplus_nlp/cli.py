@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, help="accurate: training epochs (default 4)")
     p.add_argument("--no-stack", action="store_true", help="accurate: no stacked fast model (engagements, evidence "
                    "and suggestions from the encoder's own heads)")
+    p.add_argument("--no-frozen-sentences", action="store_true", help="accurate: the stacked fast model's "
+                   "engagements do not read the encoder's frozen sentence vectors")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
@@ -178,11 +180,14 @@ def _train_accurate(args, corpus, out: Path) -> int:
                                 ("epochs", args.epochs)) if v is not None}
     if args.no_stack:
         params["stack_fast"] = False
+    if args.no_frozen_sentences:
+        params["stack_frozen_sentences"] = False
     options = {"--out": out, "--data": args.data, "--gold": args.gold, "--folds": args.folds,
                "--base-model": args.base_model, "--top-layers": args.top_layers, "--epochs": args.epochs}
     command = " ".join(["spplus-nlp train --kind accurate"] + [f"{k} {v}" for k, v in options.items() if v is not None]
                        + (["--no-supplement"] if args.no_supplement else [])
-                       + (["--no-stack"] if args.no_stack else []))
+                       + (["--no-stack"] if args.no_stack else [])
+                       + (["--no-frozen-sentences"] if args.no_frozen_sentences else []))
     result = train_and_save(corpus, out, cv_folds=args.folds or 0, command=command, **params)
     for name, report in (("dev-split", result["dev"]), ("cross-validated", result["cv"])):
         if report and "sentiment" in report:

@@ -50,5 +50,7 @@ def tiny_base(tmp_path_factory):
 def tiny_accurate(tiny_base):
     from spplus_nlp.accurate import AccurateModel
 
+    # 4 repeats: E2 and E5 have 12 evidence sentences each, enough for the fast part's sentence heads (n-gram and
+    # frozen-vector ones)
     return AccurateModel(base_model=str(tiny_base), top_layers=1, max_length=24, stride=6, epochs=2,
-                         batch_tokens=512).fit(toy_examples())
+                         batch_tokens=512).fit(toy_examples(4))

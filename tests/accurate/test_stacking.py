@@ -1,15 +1,26 @@
 import numpy as np
 import pytest
+import torch
 
 from spplus_nlp.accurate import AccurateModel
 from spplus_nlp.accurate.stacking import fit_mix_temperature, mixed_sentiment
-from spplus_nlp.taxonomy import SENTIMENTS
+from spplus_nlp.taxonomy import ENGAGEMENT_IDS, SENTIMENTS
 
 TEXTS = [
     "Personne ne décroche. Impossible de joindre la caisse par téléphone.",
     "Rendez-vous. Pas de rendez-vous disponible avant deux mois. Pourquoi ne pas ouvrir plus de créneaux le samedi ?",
     "Accueil parfait. L'agent était très aimable et souriant.",
 ]
+
+
+def fast_predict(model, texts):
+    """The stacked fast part's own predictions, given the frozen sentence vectors the accurate model feeds it."""
+    from spplus_nlp.language import segment_sentences
+
+    sentences = list(segment_sentences(texts))
+    frozen = model._run(texts, sentences)[3]["frozen_sentences"].numpy()
+    first = np.cumsum([0] + [len(s) for s in sentences])
+    return model.fast_.predict(texts, sentences, [frozen[first[d]:first[d + 1]] for d in range(len(texts))])
 
 
 def test_mixed_sentiment_is_the_normalised_geometric_mean():
@@ -36,7 +47,7 @@ def test_mix_temperature_is_fitted_on_labelled_rows():
 
 def test_stacked_model_takes_engagements_and_suggestions_from_its_fast_model(tiny_accurate):
     assert tiny_accurate.stack_fast and tiny_accurate.fast_ is not None
-    stacked, fast = tiny_accurate.predict(TEXTS), tiny_accurate.fast_.predict(TEXTS)
+    stacked, fast = tiny_accurate.predict(TEXTS), fast_predict(tiny_accurate, TEXTS)
     for a, f in zip(stacked, fast):
         assert [(t.id, t.score, t.evidence) for t in a.engagements] == [(t.id, t.score, t.evidence) for t in f.engagements]
         assert a.suggestions == f.suggestions
@@ -51,7 +62,7 @@ def test_polarity_comes_from_the_encoder_head(tiny_accurate):
 
     from spplus_nlp.taxonomy import POLARITIES
 
-    [fast] = tiny_accurate.fast_.predict(TEXTS[:1])
+    [fast] = fast_predict(tiny_accurate, TEXTS[:1])
     assert fast.engagements and "positif" not in {t.polarity for t in fast.engagements}
     saved = {k: v.clone() for k, v in tiny_accurate.heads_.state_dict().items()}
     try:
@@ -66,6 +77,36 @@ def test_polarity_comes_from_the_encoder_head(tiny_accurate):
         tiny_accurate.heads_.load_state_dict(saved)
     assert [t.id for t in b.engagements] == [t.id for t in fast.engagements]
     assert {t.polarity for t in b.engagements} == {"positif"}
+
+
+def test_the_fast_part_reads_the_frozen_lower_layers(tiny_accurate, tiny_base, make_toy_examples):
+    from spplus_nlp.language import segment_sentences
+
+    fast = tiny_accurate.fast_
+    assert {"E2", "E5"} <= set(fast.dense_sentence_heads_)
+    assert fast.dense_sentence_heads_["E2"].coef_.shape == (1, tiny_accurate.body_.hidden_size)
+    # the vectors are the lower layers' states, untouched by training: a fresh body gives the same ones
+    sentences = list(segment_sentences(TEXTS))
+    frozen = tiny_accurate._run(TEXTS, sentences)[3]["frozen_sentences"]
+    assert frozen.shape == (sum(len(s) for s in sentences), tiny_accurate.body_.hidden_size)
+    fresh = AccurateModel(base_model=str(tiny_base), top_layers=1, max_length=24, stride=6)
+    fresh._build(tiny_base)
+    from spplus_nlp.accurate.pooling import make_plans, pad, pool
+
+    plans = make_plans(fresh.windower_, TEXTS[:1], sentences[:1])
+    ids, mask = pad(plans[0].windows.windows, fresh.tokenizer_.pad_token_id)
+    with torch.inference_mode():
+        expected = pool(fresh.body_.lower(ids, mask), plans)[1]
+    assert torch.allclose(frozen[:len(sentences[0])], expected, atol=1e-5)
+    # and the fast part's engagement scores move with them
+    j = ENGAGEMENT_IDS.index("E2")
+    with_vectors = fast_predict(tiny_accurate, TEXTS[:1])[0]
+    shifted = fast.predict(TEXTS[:1], sentences[:1], [-frozen[:len(sentences[0])].numpy()])[0]
+    score = lambda a: next((t.score for t in a.engagements if t.id == "E2"), 0.0)
+    assert score(with_vectors) != score(shifted)
+    unread = AccurateModel(base_model=str(tiny_base), top_layers=1, max_length=24, stride=6, epochs=1,
+                           batch_tokens=512, stack_frozen_sentences=False).fit(make_toy_examples(4))
+    assert unread.fast_.dense_sentence_heads_ == {} and len(unread.predict(TEXTS)) == len(TEXTS)
 
 
 def test_unstacked_model_keeps_its_own_heads(tiny_base, make_toy_examples, tmp_path):
@@ -108,7 +149,7 @@ def test_stacked_sentiment_mixes_the_encoder_and_the_fast_model(tiny_accurate):
         encoder = tiny_accurate.predict(TEXTS)
     finally:
         tiny_accurate.fast_ = fast_part
-    fast = fast_part.predict(TEXTS)
+    fast = fast_predict(tiny_accurate, TEXTS)
     as_array = lambda analyses: np.array([[a.sentiment.scores[s] for s in SENTIMENTS] for a in analyses])
     expected = mixed_sentiment(as_array(encoder), as_array(fast), tiny_accurate.mix_temperature_)
     assert np.allclose(as_array(stacked), expected, atol=1e-6)

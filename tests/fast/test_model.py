@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from spplus_nlp.taxonomy import ENGAGEMENT_IDS, SENTIMENTS
@@ -173,3 +174,56 @@ def test_suggestion_spans_come_from_the_learnt_boundaries(toy_model):
     text = "Rendez-vous. Pas de rendez-vous disponible avant deux mois. Pourquoi ne pas ouvrir plus de créneaux le samedi ?"
     [a] = model.predict([text])
     assert [s.text for s in a.suggestions] == ["Pourquoi"]
+
+
+def test_dense_sentence_vectors_feed_a_third_view_of_each_engagement(make_toy_examples):
+    from spplus_nlp.fast.model import FastModel
+    from spplus_nlp.language import segment_sentences
+
+    examples = make_toy_examples(repeat=4)
+    bounds = list(segment_sentences([ex["text"] for ex in examples]))
+    rng = np.random.default_rng(0)
+
+    def vectors(texts_bounds, flag_e2):
+        # 8 noisy dimensions; the first says "this sentence is about reaching the service" when flag_e2 allows
+        out = []
+        for text, bs in texts_bounds:
+            v = rng.normal(0, 0.1, (len(bs), 8))
+            v[:, 0] += [flag_e2 and ("joindre" in text[s:e] or "rendez-vous disponible" in text[s:e]) for s, e in bs]
+            out.append(v)
+        return out
+
+    model = FastModel().fit(examples, sentence_vectors=vectors(zip([ex["text"] for ex in examples], bounds), True))
+    assert {"E2", "E5"} <= set(model.dense_sentence_heads_) <= set(model.engagement_stackers_)
+    assert model.engagement_stackers_["E2"].coef_.shape == (1, 3)
+    assert model.dense_sentence_heads_["E2"].coef_[0, 0] > 0  # the flag dimension says E2
+
+    text = "Personne ne décroche. Impossible de joindre la caisse par téléphone."
+    [b] = segment_sentences([text])
+    with pytest.raises(ValueError, match="sentence_vectors"):
+        model.predict([text])
+    with pytest.raises(ValueError, match="text 0"):
+        model.predict([text], [b], [np.zeros((len(b) + 1, 8))])
+    score = lambda v: next((t.score for t in model.predict([text], [b], [v])[0].engagements if t.id == "E2"), 0.0)
+    flagged, unflagged = vectors([(text, b)], True)[0], vectors([(text, b)], False)[0]
+    assert score(flagged) > score(unflagged)
+    # the evidence is the sentence both sentence heads point to: the dense head moves it
+    evidence = lambda v: next(t.evidence.text for t in model.predict([text], [b], [v])[0].engagements if t.id == "E2")
+    assert evidence(flagged) == "Impossible de joindre la caisse par téléphone."
+
+
+    class Sure:  # a dense head certain that the first sentence, and only it, is about reaching the service
+        def predict_proba(self, V):
+            p = np.where(np.arange(len(V)) == 0, 1 - 1e-5, 1e-5)
+            return np.column_stack([1 - p, p])
+
+    import copy
+
+    sure = copy.deepcopy(model)
+    sure.dense_sentence_heads_["E2"] = Sure()
+    [a] = sure.predict([text], [b], [flagged])
+    assert next(t.evidence.text for t in a.engagements if t.id == "E2") == "Personne ne décroche."
+    # a text without sentences takes a (0, dim) array
+    assert model.predict(["", text], [[], b], [np.zeros((0, 8)), flagged])[0].engagements == []
+    plain = FastModel().fit(examples)
+    assert plain.dense_sentence_heads_ == {} and plain.predict([text])  # without vectors, as before

@@ -50,8 +50,8 @@ class AccurateModel:
     def __init__(self, base_model: str | None = None, top_layers: int = 2, max_length: int = 256, stride: int = 64,
                  prefix: str = "query: ", epochs: int = 4, batch_tokens: int = 1024, lr: float = 2e-4,
                  head_lr: float = 1e-2, weight_decay: float = 0.01, dropout: float = 0.1,
-                 sentence_pos_weight: float = 3.0, stack_fast: bool = True, dev_fraction: float = 0.2,
-                 random_state: int = 0):
+                 sentence_pos_weight: float = 3.0, stack_fast: bool = True, stack_frozen_sentences: bool = True,
+                 dev_fraction: float = 0.2, random_state: int = 0):
         self.base_model = base_model  # a local encoder directory; None: the converted multilingual-e5-small
         self.top_layers = top_layers
         self.max_length = max_length
@@ -65,6 +65,8 @@ class AccurateModel:
         self.dropout = dropout
         self.sentence_pos_weight = sentence_pos_weight  # suggestion and evidence sentences are rare positives
         self.stack_fast = stack_fast  # engagements, evidence and suggestions from a fast model (see stacking.py)
+        # the stacked fast model's engagements also read the frozen lower layers' sentence vectors (stacking.py)
+        self.stack_frozen_sentences = stack_frozen_sentences
         self.dev_fraction = dev_fraction
         self.random_state = random_state
 
@@ -107,7 +109,7 @@ class AccurateModel:
         plans, docs, sents, out = self._run(texts, sentences)
         sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
         if self.fast_ is not None:
-            return self._predict_stacked(texts, sentences, sent_p, docs, sents)
+            return self._predict_stacked(texts, sentences, sent_p, docs, sents, out["frozen_sentences"])
         eng_p = np.column_stack([platt(out["engagement"][:, j].numpy(), self.engagement_calibration_[lab])
                                  for j, lab in enumerate(ENGAGEMENT_IDS)])
         evidence = out["evidence"].numpy()
@@ -143,13 +145,15 @@ class AccurateModel:
                                      engagements=engagements, suggestions=suggestions))
         return analyses
 
-    def _predict_stacked(self, texts, sentences, sent_p, docs, sents) -> list[Analysis]:
-        """Sentiment from both models; engagements, evidence and suggestions from the fast model, each engagement's
-        polarity read by the encoder's polarity head on the fast model's evidence sentence."""
-        fast = self.fast_.predict(texts, sentences)
+    def _predict_stacked(self, texts, sentences, sent_p, docs, sents, frozen_sents) -> list[Analysis]:
+        """Sentiment from both models; engagements, evidence and suggestions from the fast model (reading the
+        frozen sentence vectors when trained so), each engagement's polarity read by the encoder's polarity head on
+        the fast model's evidence sentence."""
+        first = np.cumsum([0] + [len(s) for s in sentences])
+        frozen = [frozen_sents[first[d]:first[d + 1]].numpy() for d in range(len(sentences))]
+        fast = self.fast_.predict(texts, sentences, sentence_vectors=frozen)
         fast_p = np.array([[a.sentiment.scores[s] for s in SENTIMENTS] for a in fast])
         sent_p = mixed_sentiment(sent_p, fast_p, self.mix_temperature_)
-        first = np.cumsum([0] + [len(s) for s in sentences])
         chosen = []
         for d, a in enumerate(fast):
             row = {(s, e): first[d] + k for k, (s, e) in enumerate(sentences[d])}
@@ -174,29 +178,36 @@ class AccurateModel:
 
     def _run(self, texts: list[str], sentences: list[list[tuple[int, int]]]
              ) -> tuple[list[DocPlan], torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        """Plans, document and sentence vectors (on the model's device), and the heads' logits (fp32, on the CPU)."""
+        """Plans, document and sentence vectors (on the model's device), and the heads' logits (fp32, on the CPU),
+        with the frozen lower layers' sentence vectors under ``"frozen_sentences"``."""
         plans = make_plans(self.windower_, texts, sentences)
         with torch.inference_mode():
-            docs, sents = self.vectors(plans)
+            docs, sents, frozen = self.vectors(plans)
             out = self.heads_(docs, sents, cue_matrix(texts, plans).to(docs.device, docs.dtype))
+            out["frozen_sentences"] = frozen
         return plans, docs, sents, {k: v.float().cpu() for k, v in out.items()}
 
-    def vectors(self, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Document (D, H) and sentence (S, H) vectors through the whole encoder, in length-sorted batches."""
+    def vectors(self, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Document (D, H) and sentence (S, H) vectors through the whole encoder, and the sentences' (S, H) mean
+        states after the frozen lower layers, in length-sorted batches."""
         docs = [None] * len(plans)
         sents: list = [None] * len(plans)
+        frozen: list = [None] * len(plans)
         pad_id = self.tokenizer_.pad_token_id or 0
         device = self.device_
         for batch in length_batches(plans, self.batch_tokens):
             ids, mask = pad([w for d in batch for w in plans[d].windows.windows], pad_id)
-            doc_v, sent_v = pool(self.body_(ids.to(device), mask.to(device)), [plans[d] for d in batch])
+            ids, mask = ids.to(device), mask.to(device)
+            lower = self.body_.lower(ids, mask)
+            batch_plans = [plans[d] for d in batch]
+            doc_v, sent_v = pool(self.body_.upper(lower, mask), batch_plans)
+            frozen_v = pool(lower, batch_plans)[1]
             at = 0
             for i, d in enumerate(batch):
-                docs[d] = doc_v[i]
-                sents[d] = sent_v[at:at + len(plans[d].sentences)]
-                at += len(plans[d].sentences)
-        hidden = self.body_.hidden_size
-        return torch.stack(docs), torch.cat(sents) if sents else docs[0].new_zeros(0, hidden)
+                n = len(plans[d].sentences)
+                docs[d], sents[d], frozen[d] = doc_v[i], sent_v[at:at + n], frozen_v[at:at + n]
+                at += n
+        return torch.stack(docs), torch.cat(sents), torch.cat(frozen)
 
     def _polarities(self, docs, sents, chosen) -> list[str]:
         if not chosen:

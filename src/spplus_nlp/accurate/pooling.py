@@ -86,3 +86,13 @@ def pool(states: torch.Tensor, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, 
     counts = torch.bincount(units_t, minlength=n_docs + n_sent).clamp(min=1).to(flat.dtype)
     means = sums / counts.unsqueeze(1)
     return means[:n_docs], means[n_docs:]
+
+
+def sentence_means(window_states: Sequence[torch.Tensor], plan: DocPlan) -> torch.Tensor:
+    """(S, H) sentence means of one document from its windows' states, one (tokens, H) tensor per window (as the
+    training cache keeps them)."""
+    width = max(len(w) for w in window_states)
+    states = window_states[0].new_zeros(len(window_states), width, window_states[0].shape[-1])
+    for i, w in enumerate(window_states):
+        states[i, :len(w)] = w
+    return pool(states, [plan])[1]

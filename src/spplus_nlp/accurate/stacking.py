@@ -6,6 +6,13 @@ evidence and suggestion spans better (engagements micro-F1 0.706 against 0.643, 
 So a stacked accurate model takes engagements, evidence and suggestions from a fast model trained on the same rows,
 reads each engagement's polarity with the encoder's polarity head, and mixes both sentiments.
 
+The fast model's engagements also read the encoder's frozen lower layers: each sentence's mean state after them (in
+its document's context) feeds one more sentence head per engagement, stacked with the n-gram heads
+(``FastModel.fit(sentence_vectors=...)``). Those layers are never trained, so the vectors of the training rows are
+no more fitted to them than anyone's, and they cost no extra encoder pass. In a 5-fold experiment on the fast
+model's cached out-of-fold inputs (same folds as the benchmarks), engagements micro-F1 0.732 -> 0.748 (a separate
+passage embedding of each sentence by the full frozen encoder: 0.752, for a second encoder pass).
+
 The sentiment mix is the normalised geometric mean of both models' probabilities (a product of experts), with one
 temperature fitted on the dev split. In that experiment any fast-model weight from 0.1 to 0.6 gave 0.720-0.725
 macro-F1 (encoder alone 0.711, fast alone 0.683); a multinomial logistic regression fitted on a 168-row dev split was
@@ -29,10 +36,12 @@ from .calibration import fit_temperature, softmax_t
 _EPS = 1e-6
 
 
-def fit_fast(examples: Sequence[dict], dev: Sequence[dict], random_state: int = 0) -> tuple[FastModel, np.ndarray]:
+def fit_fast(examples: Sequence[dict], dev: Sequence[dict], random_state: int = 0,
+             sentence_vectors: Sequence[np.ndarray] | None = None) -> tuple[FastModel, np.ndarray]:
     """A fast model trained on ``examples`` + ``dev``, and its out-of-fold sentiment probabilities for ``dev``
-    (columns in ``SENTIMENTS`` order)."""
-    fast = FastModel(random_state=random_state).fit(list(examples) + list(dev))
+    (columns in ``SENTIMENTS`` order). ``sentence_vectors`` (examples' then dev's): the frozen sentence vectors
+    its engagements also read."""
+    fast = FastModel(random_state=random_state).fit(list(examples) + list(dev), sentence_vectors=sentence_vectors)
     oof = fast.sentiment_.oof_proba_[len(examples):]
     classes = list(fast.sentiment_.classes_)
     return fast, np.column_stack([oof[:, classes.index(s)] for s in SENTIMENTS])

@@ -28,7 +28,7 @@ from ..suggestions.spans import narrow
 from .calibration import (MIN_POSITIVES, THRESHOLD_GRID, best_threshold, fit_platt, fit_temperature,
                           platt, softmax_t)
 from .model import AccurateModel, cue_matrix, resolve_base
-from .pooling import DocPlan, length_batches, make_plans, pad, pool
+from .pooling import DocPlan, length_batches, make_plans, pad, pool, sentence_means
 from .stacking import fit_fast, fit_mix_temperature
 from .targets import IGNORE, Targets, make_targets
 
@@ -99,7 +99,11 @@ class Trainer:
         dev_sentiment = self._calibrate(dev_docs)
         if m.stack_fast:
             t0 = time.time()
-            m.fast_, fast_dev = fit_fast(examples, dev, m.random_state)
+            frozen = None
+            if m.stack_frozen_sentences:
+                frozen = [sentence_means(states, plan).numpy() for part in (train_docs, dev_docs)
+                          for states, plan in zip(part.lower, part.plans)]
+            m.fast_, fast_dev = fit_fast(examples, dev, m.random_state, sentence_vectors=frozen)
             m.mix_temperature_ = fit_mix_temperature(dev_sentiment, fast_dev, [r.get("sentiment") for r in dev])
             log.info("fast model stacked in %.0f s", time.time() - t0)
         m.engagement_support_ = {lab: int(sum(t.engagements[j] for t in train_docs.targets if t.annotated))
@@ -346,7 +350,11 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
            "on that evidence sentence, and the sentiment is the normalised geometric mean of both models' probabilities, "
            "its temperature fitted on the dev split (the encoder's dev probabilities with the fast model's "
            "out-of-fold ones). The encoder's own engagement, evidence and suggestion heads still train (multi-task) "
-           "and serve when `stack_fast=False`.", ""] if params.get("stack_fast") else []),
+           "and serve when `stack_fast=False`." + (
+               " The fast model's engagements also read the encoder's frozen lower layers: each sentence's mean "
+               "state after them feeds one more sentence head per engagement, stacked with its n-gram heads "
+               "(`stack_frozen_sentences`)." if params.get("stack_frozen_sentences") else ""), ""]
+          if params.get("stack_fast") else []),
         "This directory holds only what was trained (`model.safetensors`, fp16; the stacked fast model in `fast/`) and "
         "`config.json`; loading adds it to the base encoder (`spplus_nlp.encoder.convert.base_model_dir()`, or the local base recorded in config.json).",
         "",

@@ -37,21 +37,27 @@ _DEFAULT_DOC_WEIGHT = 0.5  # the document's sentiment against the evidence's pol
 
 class FastModel:
     def __init__(self, C: float = 4.0, cue_weight: float = 1.0, polarity_doc_weight: float | None = None,
-                 threshold_objective: str = "micro", sentence_evidence: bool = True, random_state: int = 0):
+                 threshold_objective: str = "micro", sentence_evidence: bool = True, dense_C: float = 4.0,
+                 random_state: int = 0):
         self.C = C
         self.cue_weight = cue_weight
         self.polarity_doc_weight = polarity_doc_weight  # None: tuned on out-of-fold predictions at fit
         # "micro": engagement thresholds tuned together for micro-F1; "label": each for its own F1
         self.threshold_objective = threshold_objective
         self.sentence_evidence = sentence_evidence  # a sentence head per engagement, stacked with the document's
+        self.dense_C = dense_C  # of the sentence heads on dense sentence vectors, when ``fit`` is given some
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
-    def fit(self, examples: Sequence[dict]) -> "FastModel":
+    def fit(self, examples: Sequence[dict], sentence_vectors: Sequence[np.ndarray] | None = None) -> "FastModel":
+        """``sentence_vectors``: optional dense vectors of each example's sentences (spaCy's segmentation, one
+        (n_sentences, dim) array per example), e.g. a frozen encoder's. Each engagement then gets a second sentence
+        head on them, stacked with the others; ``predict`` must then be given the same kind of vectors."""
         if self.threshold_objective not in ("micro", "label"):
             raise ValueError(f"threshold_objective={self.threshold_objective!r}: expected 'micro' or 'label'")
         texts = [ex["text"] for ex in examples]
         bounds = list(segment_sentences(texts))
+        V = None if sentence_vectors is None else _stack_vectors(sentence_vectors, bounds)
         self.vectorizer_ = NgramTfidf().fit(texts)
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         self._fit_sentiment(X, [ex["sentiment"] for ex in examples])
@@ -66,7 +72,8 @@ class FastModel:
         Ys = np.array([[any(eng["id"] == lab and _shares_text(sentence, (eng["start"], eng["end"]))
                             for eng in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
                        for i in annotated for sentence in bounds[i]], dtype=int).reshape(-1, len(ENGAGEMENT_IDS))
-        self._fit_engagements(X[annotated], Y, Xs[sentence_rows.astype(int)], owner, Ys)
+        sentence_rows = sentence_rows.astype(int)
+        self._fit_engagements(X[annotated], Y, Xs[sentence_rows], owner, Ys, None if V is None else V[sentence_rows])
         self._fit_polarity([examples[i] for i in annotated], self.sentiment_.oof_proba_[annotated])
         rows = [(examples[i], bounds[i], range(first_row[i], first_row[i + 1])) for i in annotated]
         self._fit_suggestions(rows, Xs)
@@ -78,13 +85,14 @@ class FastModel:
     def _fit_sentiment(self, X, y) -> None:
         self.sentiment_ = StackedSentiment(self._linear(), cv=5, random_state=self.random_state).fit(X, y)
 
-    def _fit_engagements(self, X, Y, Xs, owner, Ys) -> None:
+    def _fit_engagements(self, X, Y, Xs, owner, Ys, V=None) -> None:
         """One head per engagement. With enough positives, two views of the document are stacked: its own n-grams
         (a calibrated document head) and its best sentence under a sentence head trained on the gold evidence
         sentences, which also picks the evidence. A label said in one sentence of a long review is diluted in
-        the document's n-grams, not in its best sentence."""
+        the document's n-grams, not in its best sentence. With dense sentence vectors ``V``, a third view: the
+        best sentence under a head on those vectors (they know words the n-grams never saw in training)."""
         self.engagement_heads_, self.thresholds_, self.engagement_support_ = {}, {}, {}
-        self.sentence_heads_, self.engagement_stackers_ = {}, {}
+        self.sentence_heads_, self.engagement_stackers_, self.dense_sentence_heads_ = {}, {}, {}
         oof = np.zeros(Y.shape)
         tunable = []  # labels with enough positives for out-of-fold predictions
         for j, lab in enumerate(ENGAGEMENT_IDS):
@@ -97,7 +105,7 @@ class FastModel:
             if n_pos < _MIN_POSITIVES_TO_CALIBRATE:
                 self.engagement_heads_[lab], self.thresholds_[lab] = self._linear().fit(X, y), 0.5
                 continue
-            doc_oof, best_sentence_oof = np.zeros(len(y)), np.zeros(len(y))
+            doc_oof, best_sentence_oof, best_dense_oof = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
             use_sentences = self.sentence_evidence and Ys[:, j].sum() >= _MIN_POSITIVES_TO_CALIBRATE
             for train, test in StratifiedKFold(3, shuffle=True, random_state=self.random_state).split(X, y):
                 doc_oof[test] = self._document_head().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
@@ -107,10 +115,17 @@ class FastModel:
                     scores = _logit(head.predict_proba(Xs[in_test])[:, 1])  # as at inference
                     best = _best_per_document(scores, owner[in_test], len(y))
                     best_sentence_oof[test] = best[test]
+                    if V is not None:
+                        head = self._linear(C=self.dense_C).fit(V[in_train], Ys[in_train, j])
+                        scores = _logit(head.predict_proba(V[in_test])[:, 1])
+                        best_dense_oof[test] = _best_per_document(scores, owner[in_test], len(y))[test]
             self.engagement_heads_[lab] = self._document_head().fit(X, y)
             if use_sentences:
                 self.sentence_heads_[lab] = self._linear().fit(Xs, Ys[:, j])
                 Z = np.column_stack([_logit(doc_oof), best_sentence_oof])
+                if V is not None:
+                    self.dense_sentence_heads_[lab] = self._linear(C=self.dense_C).fit(V, Ys[:, j])
+                    Z = np.column_stack([Z, best_dense_oof])
                 self.engagement_stackers_[lab] = LogisticRegression(max_iter=1000).fit(Z, y)
                 # in-sample for the stacker (3 parameters on out-of-fold inputs: close to out-of-fold), as for
                 # the sentiment's stacker; the threshold is tuned on these
@@ -229,15 +244,23 @@ class FastModel:
         return sp.hstack([X, cues], format="csr")
 
     # ---------------------------------------------------------------- inference
-    def predict(self, texts: Sequence[str], sentences: Sequence[list[tuple[int, int]]] | None = None) -> list[Analysis]:
+    def predict(self, texts: Sequence[str], sentences: Sequence[list[tuple[int, int]]] | None = None,
+                sentence_vectors: Sequence[np.ndarray] | None = None) -> list[Analysis]:
         """``sentences``: each text's sentence offsets when the caller has already segmented them (the accurate
-        model does), else spaCy's."""
+        model does), else spaCy's. ``sentence_vectors``: the dense sentence vectors of those sentences, required
+        when the model was fitted with some."""
         texts = list(texts)
         if not texts:
             return []
         bounds = list(segment_sentences(texts)) if sentences is None else [list(b) for b in sentences]
         if len(bounds) != len(texts):
             raise ValueError(f"{len(texts)} texts but sentence offsets for {len(bounds)}")
+        V = None
+        if getattr(self, "dense_sentence_heads_", None):  # models saved before dense heads have none
+            if sentence_vectors is None:
+                raise ValueError("this model's engagement heads read dense sentence vectors (it was fitted with "
+                                 "sentence_vectors): pass the same kind of vectors to predict")
+            V = _stack_vectors(sentence_vectors, bounds)
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         sent_probs = self.sentiment_.predict_proba(X)
         sent_classes = list(self.sentiment_.classes_)
@@ -245,7 +268,10 @@ class FastModel:
         sentences = [texts[d][s:e] for d, s, e in flat]
         owner = np.array([d for d, _, _ in flat], dtype=int)
         sent_eng = self._sentence_engagement_scores(Xs) if sentences else np.zeros((0, len(ENGAGEMENT_IDS)))
-        doc_eng = self._engagement_probs(X, sent_eng, owner)
+        dense = self._dense_sentence_logits(V) if V is not None else None
+        doc_eng = self._engagement_probs(X, sent_eng, owner, dense)
+        # the evidence: the sentence that shows the label best, to both sentence heads where there are two
+        evidence = sent_eng if dense is None else _logit(sent_eng) + dense
         sugg_p = (self.suggestion_head_.predict_proba(self._sentence_features(sentences, Xs))[:, 1]
                   if sentences and self.suggestion_head_ is not None else np.zeros(len(sentences)))
         by_doc: dict[int, list[int]] = {}
@@ -258,7 +284,7 @@ class FastModel:
             rows = by_doc.get(d, [])
             for j, lab in enumerate(ENGAGEMENT_IDS):
                 if rows and doc_eng[d, j] >= self.thresholds_[lab]:
-                    chosen.append((d, j, max(rows, key=lambda r: sent_eng[r, j])))
+                    chosen.append((d, j, max(rows, key=lambda r: evidence[r, j])))
         polarities = self._polarities(Xs, [k for _, _, k in chosen], [sent_probs[d] for d, _, _ in chosen],
                                       sent_classes)
         proposals = [k for k in range(len(flat)) if sugg_p[k] >= self.suggestion_threshold_]
@@ -286,9 +312,11 @@ class FastModel:
             out.append(Analysis(text=text, sentiment=sentiment, engagements=engagements, suggestions=suggestions))
         return out
 
-    def _engagement_probs(self, X, sentence_scores: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    def _engagement_probs(self, X, sentence_scores: np.ndarray, owner: np.ndarray,
+                          dense_logits: np.ndarray | None = None) -> np.ndarray:
         """Each document's probability for each engagement (stacked with its best sentence where trained so)."""
         stackers = getattr(self, "engagement_stackers_", {})  # models saved before the sentence heads have none
+        dense_heads = getattr(self, "dense_sentence_heads_", {})
         P = np.zeros((X.shape[0], len(ENGAGEMENT_IDS)))
         for j, lab in enumerate(ENGAGEMENT_IDS):
             head = self.engagement_heads_[lab]
@@ -296,9 +324,20 @@ class FastModel:
                 continue
             P[:, j] = head.predict_proba(X)[:, 1]
             if lab in stackers:
-                best = _best_per_document(_logit(sentence_scores[:, j]), owner, X.shape[0])
-                P[:, j] = stackers[lab].predict_proba(np.column_stack([_logit(P[:, j]), best]))[:, 1]
+                Z = [_logit(P[:, j]), _best_per_document(_logit(sentence_scores[:, j]), owner, X.shape[0])]
+                if lab in dense_heads:
+                    Z.append(_best_per_document(dense_logits[:, j], owner, X.shape[0]))
+                P[:, j] = stackers[lab].predict_proba(np.column_stack(Z))[:, 1]
         return P
+
+    def _dense_sentence_logits(self, V: np.ndarray) -> np.ndarray:
+        """(sentences, engagements) logits of the heads on dense sentence vectors; 0 where a label has none."""
+        out = np.zeros((len(V), len(ENGAGEMENT_IDS)))
+        for j, lab in enumerate(ENGAGEMENT_IDS):
+            head = self.dense_sentence_heads_.get(lab)
+            if head is not None and len(V):
+                out[:, j] = _logit(head.predict_proba(V)[:, 1])
+        return out
 
     def _sentence_engagement_scores(self, Xs) -> np.ndarray:
         """How much each sentence shows each engagement: the sentence head's probability, else the document
@@ -387,6 +426,21 @@ def _as_columns(scores: np.ndarray) -> np.ndarray:
 def _best_threshold(y, scores) -> float:
     f1s = [f1_score(y, scores >= t, zero_division=0) for t in _THRESHOLD_GRID]
     return float(_THRESHOLD_GRID[int(np.argmax(f1s))])
+
+
+def _stack_vectors(vectors: Sequence[np.ndarray], bounds: Sequence[Sequence[tuple[int, int]]]) -> np.ndarray:
+    """Per-text sentence vectors -> one (all sentences, dim) matrix of unit rows (a zero row stays zero)."""
+    if len(vectors) != len(bounds):
+        raise ValueError(f"sentence vectors for {len(vectors)} texts, expected {len(bounds)}")
+    for i, (v, b) in enumerate(zip(vectors, bounds)):
+        if np.ndim(v) != 2 or len(v) != len(b):
+            raise ValueError(f"text {i}: sentence vectors of shape {np.shape(v)}, expected one row per sentence "
+                             f"({len(b)})")
+    rows = [np.asarray(v, dtype=np.float64) for v in vectors if len(v)]
+    if not rows:
+        return np.zeros((0, max((np.shape(v)[1] for v in vectors), default=0)))
+    V = np.concatenate(rows)
+    return V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
