@@ -6,8 +6,9 @@ Usage: python benchmarks/accurate_speed.py [--model models/accurate] [--rows 500
        [--out benchmarks/results/accurate_speed.json]
 Speed: the first ``--rows`` real SP+ texts (training texts included: speed does not care), one warm-up call first.
 F1: the model's dev split, fp32 against int8 and bf16. The encoder never trained on those rows, but a stacked model's
-fast part did (its engagements, evidence and suggestions are in-sample there and do not depend on the precision): read
-the differences, and the cross-validated figures for absolute accuracy.
+fast part did (its engagements, evidence and suggestions are in-sample there): read the differences, and the
+cross-validated figures for absolute accuracy. The fast part's engagements read the encoder's frozen lower layers, so
+they move a little with the precision (int8 quantises those layers too); its suggestions do not.
 """
 
 from __future__ import annotations

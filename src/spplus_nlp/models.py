@@ -82,6 +82,9 @@ def check_options(name_or_path: str | os.PathLike | None = None, **options) -> t
     if options.get("quantize") and (device not in (None, "cpu") or dtype is not None):
         raise ModelOptionError("quantize=True is int8 on the CPU: it takes no device or dtype (for a GPU: "
                                "device='cuda', dtype='float16'; for bf16 on a CPU: dtype='bfloat16')")
+    if config.get("reads_sentence_vectors"):
+        raise ValueError(f"model {path} is the fast part of an accurate model: its engagements read the encoder's "
+                         f"sentence vectors, so it does not run alone; load the accurate model ({path.parent})")
     if dtype is not None and dtype not in ("float32", "float16", "bfloat16"):
         raise ModelOptionError(f"dtype={dtype!r}: use float32, float16 or bfloat16")
     if device is not None and str(device).startswith("cuda"):
@@ -90,6 +93,12 @@ def check_options(name_or_path: str | os.PathLike | None = None, **options) -> t
         if not torch.cuda.is_available():
             raise ModelOptionError(f"device={device!r}: no CUDA device here (this torch: {torch.__version__})")
     return path, config
+
+
+def load_part(path: Path):
+    """A model saved inside another (an accurate model's ``fast/``), for that model's loader only."""
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    return LOADERS[config["type"]](path, config)
 
 
 def load_model(name_or_path: str | os.PathLike | None = None, **options):

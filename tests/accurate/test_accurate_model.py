@@ -85,6 +85,10 @@ def test_save_load_round_trip_gives_identical_predictions(tiny_accurate, tmp_pat
     analyzer = spplus_nlp.load(str(tmp_path / "m"))  # models.py dispatches "type": "accurate"
     assert isinstance(analyzer.model, AccurateModel)
     assert analyzer.analyze(TEXTS[0]) == tiny_accurate.predict(TEXTS[:1])[0]
+    # its fast part reads the encoder's sentence vectors: it does not load alone
+    assert json.loads((tmp_path / "m" / "fast" / "config.json").read_text())["reads_sentence_vectors"]
+    with pytest.raises(ValueError, match="fast part of an accurate model"):
+        spplus_nlp.load(str(tmp_path / "m" / "fast"))
 
 
 def test_quantised_load_works(tiny_accurate, tmp_path):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from spplus_nlp.accurate.pooling import DocPlan, length_batches, pool
+from spplus_nlp.accurate.pooling import DocPlan, length_batches, pool, sentence_means
 from spplus_nlp.accurate.windows import DocWindows
 
 
@@ -32,3 +32,10 @@ def test_length_batches_cover_every_document_once_within_budget():
     assert sorted(d for b in batches for d in b) == list(range(10))
     for b in batches:
         assert sum(plans[d].n_windows for d in b) * 4 <= 12
+
+
+def test_sentence_means_pool_one_document_from_unpadded_windows():
+    plan = _plan(2, [0, 0, 1], [1, 2, 1], [0, 1, 1], 2)
+    padded = torch.arange(2 * 4 * 3, dtype=torch.float32).reshape(2, 4, 3)
+    windows = [padded[0, :3], padded[1, :2]]  # as the training cache keeps them: each window's own tokens
+    assert torch.equal(sentence_means(windows, plan), pool(padded, [plan])[1])

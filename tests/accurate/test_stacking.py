@@ -104,9 +104,35 @@ def test_the_fast_part_reads_the_frozen_lower_layers(tiny_accurate, tiny_base, m
     shifted = fast.predict(TEXTS[:1], sentences[:1], [-frozen[:len(sentences[0])].numpy()])[0]
     score = lambda a: next((t.score for t in a.engagements if t.id == "E2"), 0.0)
     assert score(with_vectors) != score(shifted)
-    unread = AccurateModel(base_model=str(tiny_base), top_layers=1, max_length=24, stride=6, epochs=1,
-                           batch_tokens=512, stack_frozen_sentences=False).fit(make_toy_examples(4))
-    assert unread.fast_.dense_sentence_heads_ == {} and len(unread.predict(TEXTS)) == len(TEXTS)
+
+
+def test_training_pools_the_same_frozen_vectors_as_inference(tiny_accurate):
+    from spplus_nlp.accurate.pooling import make_plans, sentence_means
+    from spplus_nlp.accurate.training import LowerCache
+    from spplus_nlp.language import segment_sentences
+
+    sentences = list(segment_sentences(TEXTS))
+    plans = make_plans(tiny_accurate.windower_, TEXTS, sentences)
+    cached = LowerCache().get(tiny_accurate, TEXTS, plans)
+    trained_on = torch.cat([sentence_means(states, plan) for states, plan in zip(cached, plans)])
+    assert torch.allclose(trained_on, tiny_accurate._run(TEXTS, sentences)[3]["frozen_sentences"], atol=1e-5)
+
+
+def test_without_frozen_sentences_the_fast_part_gets_no_vectors(tiny_base, make_toy_examples, monkeypatch):
+    from spplus_nlp.accurate import stacking, training
+
+    seen = {}
+
+    def spy(examples, dev, random_state=0, sentence_vectors=None, sentences=None):
+        seen.update(vectors=sentence_vectors, sentences=sentences)
+        return stacking.fit_fast(examples, dev, random_state, sentence_vectors, sentences)
+
+    monkeypatch.setattr(training, "fit_fast", spy)
+    examples = make_toy_examples(4)
+    model = AccurateModel(base_model=str(tiny_base), top_layers=1, max_length=24, stride=6, epochs=1,
+                          batch_tokens=512, stack_frozen_sentences=False).fit(examples)
+    assert seen["vectors"] is None and len(seen["sentences"]) == len(examples)
+    assert not model.fast_.reads_sentence_vectors and len(model.predict(TEXTS)) == len(TEXTS)
 
 
 def test_unstacked_model_keeps_its_own_heads(tiny_base, make_toy_examples, tmp_path):
@@ -135,10 +161,11 @@ def test_a_model_saved_before_stacking_loads_unstacked(tiny_accurate, tmp_path):
     tiny_accurate.save(tmp_path / "m")
     shutil.rmtree(tmp_path / "m" / "fast")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
-    del config["params"]["stack_fast"], config["mix_temperature"]
+    del config["params"]["stack_fast"], config["params"]["stack_frozen_sentences"], config["mix_temperature"]
     (tmp_path / "m" / "config.json").write_text(json.dumps(config))
     old = AccurateModel.load(tmp_path / "m")
     assert old.fast_ is None and len(old.predict(TEXTS)) == len(TEXTS)
+    assert not old.get_params()["stack_frozen_sentences"]  # not claimed for a model saved before it existed
 
 
 def test_stacked_sentiment_mixes_the_encoder_and_the_fast_model(tiny_accurate):

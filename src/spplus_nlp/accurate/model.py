@@ -201,7 +201,8 @@ class AccurateModel:
             lower = self.body_.lower(ids, mask)
             batch_plans = [plans[d] for d in batch]
             doc_v, sent_v = pool(self.body_.upper(lower, mask), batch_plans)
-            frozen_v = pool(lower, batch_plans)[1]
+            # in fp32: the fast part's dense heads were fitted on fp32 states
+            frozen_v = pool(lower.float(), batch_plans)[1]
             at = 0
             for i, d in enumerate(batch):
                 n = len(plans[d].sentences)
@@ -257,7 +258,8 @@ class AccurateModel:
         if self.fast_ is not None:
             from ..models import save_model
 
-            save_model(self.fast_, path / FAST_DIR, "fast", {"part_of": "accurate"})
+            save_model(self.fast_, path / FAST_DIR, "fast",
+                       {"part_of": "accurate", "reads_sentence_vectors": self.fast_.reads_sentence_vectors})
         else:  # a stacked model saved here before must not leave its fast part behind
             shutil.rmtree(path / FAST_DIR, ignore_errors=True)
         params = self.get_params()
@@ -291,7 +293,8 @@ class AccurateModel:
             raise ValueError("quantize=True is for the CPU; on a GPU use dtype='float16' or 'bfloat16'")
         path = Path(path)
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        model = cls(**{"stack_fast": False, **config["params"]})  # models saved before stacking have no fast part
+        # models saved before stacking have no fast part, those saved before frozen sentences no dense heads
+        model = cls(**{"stack_fast": False, "stack_frozen_sentences": False, **config["params"]})
         if batch_tokens is not None:
             model.batch_tokens = int(batch_tokens)
         if base_model is not None:
@@ -320,11 +323,11 @@ class AccurateModel:
 
     @staticmethod
     def _load_fast(path: Path):
-        from ..models import load_model
+        from ..models import load_part
 
         if not (path / FAST_DIR / "config.json").exists():
             raise FileNotFoundError(f"model {path} stacks a fast model, but {path / FAST_DIR} is missing")
-        return load_model(path / FAST_DIR)[0]
+        return load_part(path / FAST_DIR)
 
     def _default_calibration(self) -> None:
         """Uncalibrated outputs and 0.5 thresholds (before training has a dev set to tune them on)."""

@@ -37,11 +37,13 @@ _EPS = 1e-6
 
 
 def fit_fast(examples: Sequence[dict], dev: Sequence[dict], random_state: int = 0,
-             sentence_vectors: Sequence[np.ndarray] | None = None) -> tuple[FastModel, np.ndarray]:
+             sentence_vectors: Sequence[np.ndarray] | None = None,
+             sentences: Sequence[list[tuple[int, int]]] | None = None) -> tuple[FastModel, np.ndarray]:
     """A fast model trained on ``examples`` + ``dev``, and its out-of-fold sentiment probabilities for ``dev``
     (columns in ``SENTIMENTS`` order). ``sentence_vectors`` (examples' then dev's): the frozen sentence vectors
-    its engagements also read."""
-    fast = FastModel(random_state=random_state).fit(list(examples) + list(dev), sentence_vectors=sentence_vectors)
+    its engagements also read, of ``sentences`` (the same order; default: spaCy's)."""
+    fast = FastModel(random_state=random_state).fit(list(examples) + list(dev), sentence_vectors=sentence_vectors,
+                                                    sentences=sentences)
     oof = fast.sentiment_.oof_proba_[len(examples):]
     classes = list(fast.sentiment_.classes_)
     return fast, np.column_stack([oof[:, classes.index(s)] for s in SENTIMENTS])

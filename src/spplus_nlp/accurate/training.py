@@ -101,9 +101,10 @@ class Trainer:
             t0 = time.time()
             frozen = None
             if m.stack_frozen_sentences:
-                frozen = [sentence_means(states, plan).numpy() for part in (train_docs, dev_docs)
+                frozen = [sentence_means(states, plan).float().numpy() for part in (train_docs, dev_docs)
                           for states, plan in zip(part.lower, part.plans)]
-            m.fast_, fast_dev = fit_fast(examples, dev, m.random_state, sentence_vectors=frozen)
+            sentences = [p.sentences for part in (train_docs, dev_docs) for p in part.plans]
+            m.fast_, fast_dev = fit_fast(examples, dev, m.random_state, sentence_vectors=frozen, sentences=sentences)
             m.mix_temperature_ = fit_mix_temperature(dev_sentiment, fast_dev, [r.get("sentiment") for r in dev])
             log.info("fast model stacked in %.0f s", time.time() - t0)
         m.engagement_support_ = {lab: int(sum(t.engagements[j] for t in train_docs.targets if t.annotated))
