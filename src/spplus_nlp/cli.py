@@ -99,7 +99,7 @@ def _analyze(args) -> int:
 
 def _score(args) -> int:
     from .io.exports import ExportError
-    from .models import ModelOptionError
+    from .models import ModelError, ModelOptionError
     from .scoring import ModelLoadError, score_export
 
     columns = args.text_columns.split(",") if args.text_columns else None
@@ -107,7 +107,7 @@ def _score(args) -> int:
         counts = score_export(args.input, args.output, model=args.model, id_column=args.id_column,
                               text_columns=columns, batch_size=args.batch_size, workers=args.workers,
                               progress=not args.quiet, model_options=_load_options(args))
-    except (ExportError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
+    except (ExportError, ModelError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     print(f"{counts['read']} rows scored into {args.output} ({counts['errors']} with an error)", file=sys.stderr)

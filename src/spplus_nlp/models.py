@@ -41,6 +41,10 @@ def save_model(model, path: str | os.PathLike, kind: str, metadata: dict | None 
     return path
 
 
+class ModelError(ValueError):
+    """A model directory that cannot be loaded as asked (unknown type, or a part of another model)."""
+
+
 class ModelOptionError(TypeError):
     """A load option the model does not take (e.g. ``quantize`` for the fast model)."""
 
@@ -73,7 +77,7 @@ def check_options(name_or_path: str | os.PathLike | None = None, **options) -> t
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     kind = config.get("type")
     if kind not in LOADERS:
-        raise ValueError(f"model {path}: unknown type {kind!r} (known: {sorted(LOADERS)})")
+        raise ModelError(f"model {path}: unknown type {kind!r} (known: {sorted(LOADERS)})")
     unknown = sorted(set(options) - LOAD_OPTIONS.get(kind, frozenset()))
     if unknown:
         allowed = sorted(LOAD_OPTIONS.get(kind, ())) or "none"
@@ -83,7 +87,7 @@ def check_options(name_or_path: str | os.PathLike | None = None, **options) -> t
         raise ModelOptionError("quantize=True is int8 on the CPU: it takes no device or dtype (for a GPU: "
                                "device='cuda', dtype='float16'; for bf16 on a CPU: dtype='bfloat16')")
     if config.get("reads_sentence_vectors"):
-        raise ValueError(f"model {path} is the fast part of an accurate model: its engagements read the encoder's "
+        raise ModelError(f"model {path} is the fast part of an accurate model: its engagements read the encoder's "
                          f"sentence vectors, so it does not run alone; load the accurate model ({path.parent})")
     if dtype is not None and dtype not in ("float32", "float16", "bfloat16"):
         raise ModelOptionError(f"dtype={dtype!r}: use float32, float16 or bfloat16")

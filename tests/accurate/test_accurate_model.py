@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,6 +90,11 @@ def test_save_load_round_trip_gives_identical_predictions(tiny_accurate, tmp_pat
     assert json.loads((tmp_path / "m" / "fast" / "config.json").read_text())["reads_sentence_vectors"]
     with pytest.raises(ValueError, match="fast part of an accurate model"):
         spplus_nlp.load(str(tmp_path / "m" / "fast"))
+    from spplus_nlp.cli import main
+
+    sample = next((Path(__file__).parents[2] / "corpora" / "sample").glob("*.csv"))
+    assert main(["score", str(sample), "-o", str(tmp_path / "o.jsonl"), "--quiet",
+                 "--model", str(tmp_path / "m" / "fast")]) == 2  # a clean refusal, not a traceback
 
 
 def test_quantised_load_works(tiny_accurate, tmp_path):
