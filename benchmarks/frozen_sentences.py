@@ -23,10 +23,9 @@ import torch
 
 from spplus_nlp.accurate import AccurateModel
 from spplus_nlp.accurate.pooling import make_plans
-from spplus_nlp.corpora import kfold, load_corpus
+from spplus_nlp.corpora import load_corpus
 from spplus_nlp.encoder.convert import base_model_dir
-from spplus_nlp.evaluation import evaluate
-from spplus_nlp.fast import FastModel
+from spplus_nlp.fast.training import cross_validate
 from spplus_nlp.language import segment_sentences
 
 HERE = Path(__file__).resolve().parent
@@ -50,40 +49,22 @@ def headline(report: dict) -> dict:
             "per_label_f1": {lab: v["f1"] for lab, v in e["per_label"].items()}}
 
 
-def cross_validate(records, sentences, vectors) -> dict:
-    real = [i for i, r in enumerate(records) if r["source"] != "supplement"]
-    extra = [i for i, r in enumerate(records) if r["source"] == "supplement"]
-    real_ds = load_corpus(include_supplement=True).select(real)
-    predictions = [None] * len(real)
-    for train_idx, test_idx in kfold(real_ds, k=5, seed=0):
-        train = [real[i] for i in train_idx] + extra
-        test = [real[i] for i in test_idx]
-        pick = (lambda rows: [vectors[i] for i in rows]) if vectors is not None else (lambda rows: None)
-        model = FastModel().fit([records[i] for i in train], sentence_vectors=pick(train),
-                                sentences=[sentences[i] for i in train])
-        out = model.predict([records[i]["text"] for i in test], [sentences[i] for i in test], pick(test))
-        for i, analysis in zip(test_idx, out):
-            predictions[i] = analysis
-    return evaluate([records[i] for i in real], predictions)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(HERE / "results" / "frozen_sentences.json"))
     ap.add_argument("--without", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    records = load_corpus(include_supplement=True).to_list()
-    texts = [r["text"] for r in records]
-    sentences = list(segment_sentences(texts))
+    corpus = load_corpus(include_supplement=True)
+    texts = list(corpus["text"])
     start = time.time()
-    vectors = frozen_vectors(texts, sentences)
+    vectors = frozen_vectors(texts, list(segment_sentences(texts)))  # the segmentation FastModel uses
     results = {"vectors_seconds": round(time.time() - start, 1)}
     start = time.time()
-    results["with_frozen_vectors"] = headline(cross_validate(records, sentences, vectors))
+    results["with_frozen_vectors"] = headline(cross_validate(corpus, sentence_vectors=vectors)[0])
     results["cv_seconds"] = round(time.time() - start, 1)
     if args.without:
-        results["without"] = headline(cross_validate(records, sentences, None))
+        results["without"] = headline(cross_validate(corpus)[0])
     else:
         shipped = json.loads((HERE.parent / "models" / "fast" / "cv_report.json").read_text(encoding="utf-8"))
         results["without"] = headline(shipped)

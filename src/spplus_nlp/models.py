@@ -78,6 +78,9 @@ def check_options(name_or_path: str | os.PathLike | None = None, **options) -> t
     kind = config.get("type")
     if kind not in LOADERS:
         raise ModelError(f"model {path}: unknown type {kind!r} (known: {sorted(LOADERS)})")
+    if config.get("reads_sentence_vectors"):
+        raise ModelError(f"model {path} is the fast part of an accurate model: its engagements read the encoder's "
+                         f"sentence vectors, so it does not run alone; load the accurate model ({path.parent})")
     unknown = sorted(set(options) - LOAD_OPTIONS.get(kind, frozenset()))
     if unknown:
         allowed = sorted(LOAD_OPTIONS.get(kind, ())) or "none"
@@ -86,9 +89,6 @@ def check_options(name_or_path: str | os.PathLike | None = None, **options) -> t
     if options.get("quantize") and (device not in (None, "cpu") or dtype is not None):
         raise ModelOptionError("quantize=True is int8 on the CPU: it takes no device or dtype (for a GPU: "
                                "device='cuda', dtype='float16'; for bf16 on a CPU: dtype='bfloat16')")
-    if config.get("reads_sentence_vectors"):
-        raise ModelError(f"model {path} is the fast part of an accurate model: its engagements read the encoder's "
-                         f"sentence vectors, so it does not run alone; load the accurate model ({path.parent})")
     if dtype is not None and dtype not in ("float32", "float16", "bfloat16"):
         raise ModelOptionError(f"dtype={dtype!r}: use float32, float16 or bfloat16")
     if device is not None and str(device).startswith("cuda"):

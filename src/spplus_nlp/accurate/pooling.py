@@ -88,11 +88,17 @@ def pool(states: torch.Tensor, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, 
     return means[:n_docs], means[n_docs:]
 
 
-def sentence_means(window_states: Sequence[torch.Tensor], plan: DocPlan) -> torch.Tensor:
-    """(S, H) sentence means of one document from its windows' states, one (tokens, H) tensor per window (as the
-    training cache keeps them)."""
-    width = max(len(w) for w in window_states)
+def pad_states(window_states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(tokens, H) states of windows (as the training cache keeps them) -> padded (W, T, H) states and their mask."""
+    width = max(len(s) for s in window_states)
     states = window_states[0].new_zeros(len(window_states), width, window_states[0].shape[-1])
-    for i, w in enumerate(window_states):
-        states[i, :len(w)] = w
-    return pool(states, [plan])[1]
+    mask = torch.zeros(len(window_states), width, dtype=torch.long)
+    for i, s in enumerate(window_states):
+        states[i, :len(s)] = s
+        mask[i, :len(s)] = 1
+    return states, mask
+
+
+def sentence_means(window_states: Sequence[torch.Tensor], plan: DocPlan) -> torch.Tensor:
+    """(S, H) sentence means of one document from its windows' states."""
+    return pool(pad_states(window_states)[0], [plan])[1]

@@ -28,7 +28,7 @@ from ..suggestions.spans import narrow
 from .calibration import (MIN_POSITIVES, THRESHOLD_GRID, best_threshold, fit_platt, fit_temperature,
                           platt, softmax_t)
 from .model import AccurateModel, cue_matrix, resolve_base
-from .pooling import DocPlan, length_batches, make_plans, pad, pool, sentence_means
+from .pooling import DocPlan, length_batches, make_plans, pad, pad_states, pool, sentence_means
 from .stacking import fit_fast, fit_mix_temperature
 from .targets import IGNORE, Targets, make_targets
 
@@ -150,13 +150,7 @@ class Trainer:
 
     def _forward(self, docs: _Docs, batch: list[int]) -> dict:
         m = self.model
-        states = [s for d in batch for s in docs.lower[d]]
-        width = max(len(s) for s in states)
-        x = states[0].new_zeros(len(states), width, states[0].shape[1])
-        mask = torch.zeros(len(states), width, dtype=torch.long)
-        for i, s in enumerate(states):
-            x[i, :len(s)] = s
-            mask[i, :len(s)] = 1
+        x, mask = pad_states([s for d in batch for s in docs.lower[d]])
         doc_v, sent_v = pool(m.body_.upper(x, mask), [docs.plans[d] for d in batch])
         out = m.heads_(doc_v, sent_v, torch.cat([docs.cues[d] for d in batch]))
         out["docs"], out["sentences"] = doc_v, sent_v

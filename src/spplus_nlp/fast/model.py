@@ -71,13 +71,13 @@ class FastModel:
         Y = np.array([[any(e["id"] == lab for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
                       for i in annotated], dtype=int).reshape(len(annotated), len(ENGAGEMENT_IDS))
         first_row = np.concatenate([[0], np.cumsum([len(b) for b in bounds])])
-        sentence_rows = np.concatenate([np.arange(first_row[i], first_row[i + 1]) for i in annotated] or [[]])
+        sentence_rows = np.concatenate([np.arange(first_row[i], first_row[i + 1]) for i in annotated]
+                                       or [[]]).astype(int)
         owner = np.repeat(np.arange(len(annotated)), [len(bounds[i]) for i in annotated])
         # a sentence shows an engagement when it shares text with that engagement's gold evidence
         Ys = np.array([[any(eng["id"] == lab and _shares_text(sentence, (eng["start"], eng["end"]))
                             for eng in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
                        for i in annotated for sentence in bounds[i]], dtype=int).reshape(-1, len(ENGAGEMENT_IDS))
-        sentence_rows = sentence_rows.astype(int)
         self._fit_engagements(X[annotated], Y, Xs[sentence_rows], owner, Ys, None if V is None else V[sentence_rows])
         self._fit_polarity([examples[i] for i in annotated], self.sentiment_.oof_proba_[annotated])
         rows = [(examples[i], bounds[i], range(first_row[i], first_row[i + 1])) for i in annotated]
@@ -98,8 +98,8 @@ class FastModel:
     def _fit_engagements(self, X, Y, Xs, owner, Ys, V=None) -> None:
         """One head per engagement. With enough positives, two views of the document are stacked: its own n-grams
         (a calibrated document head) and its best sentence under a sentence head trained on the gold evidence
-        sentences, which also picks the evidence (with the dense head below, when there is one). A label said in one sentence of a long review is diluted in
-        the document's n-grams, not in its best sentence. With dense sentence vectors ``V``, a third view: the
+        sentences, which also picks the evidence (with the dense head below, when there is one). A label said in
+        one sentence of a long review is diluted in the document's n-grams, not in its best sentence. With dense sentence vectors ``V``, a third view: the
         best sentence under a head on those vectors (they know words the n-grams never saw in training)."""
         self.engagement_heads_, self.thresholds_, self.engagement_support_ = {}, {}, {}
         self.sentence_heads_, self.engagement_stackers_, self.dense_sentence_heads_ = {}, {}, {}
@@ -328,9 +328,7 @@ class FastModel:
                           dense_logits: np.ndarray | None = None) -> np.ndarray:
         """Each document's probability for each engagement (stacked with its best sentence where trained so)."""
         stackers = getattr(self, "engagement_stackers_", {})  # models saved before the sentence heads have none
-        dense_heads = getattr(self, "dense_sentence_heads_", {})
-        if dense_heads and dense_logits is None:
-            raise ValueError("this model's engagements read dense sentence vectors: pass their logits")
+        dense_heads = getattr(self, "dense_sentence_heads_", {})  # predict passes their logits when there are some
         P = np.zeros((X.shape[0], len(ENGAGEMENT_IDS)))
         for j, lab in enumerate(ENGAGEMENT_IDS):
             head = self.engagement_heads_[lab]

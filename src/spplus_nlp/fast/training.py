@@ -20,16 +20,21 @@ def train(corpus: Dataset, **params) -> FastModel:
     return FastModel(**params).fit(corpus.to_list())
 
 
-def cross_validate(corpus: Dataset, k: int = 5, seed: int = 0, real_only: bool = True, **params) -> tuple[dict, list]:
-    """k-fold figures on the real data. Supplement rows (``source == "supplement"``) only ever train."""
+def cross_validate(corpus: Dataset, k: int = 5, seed: int = 0, real_only: bool = True,
+                   sentence_vectors: list | None = None, **params) -> tuple[dict, list]:
+    """k-fold figures on the real data. Supplement rows (``source == "supplement"``) only ever train.
+    ``sentence_vectors``: one (sentences, dim) array per corpus row, for ``FastModel.fit``/``predict``."""
     records = corpus.to_list()
     real = [i for i, r in enumerate(records) if not (real_only and r["source"] == "supplement")]
-    extra = [records[i] for i in range(len(records)) if i not in set(real)]
+    extra = [i for i in range(len(records)) if i not in set(real)]
     real_ds = corpus.select(real)
+    vectors = (lambda rows: None) if sentence_vectors is None else (lambda rows: [sentence_vectors[i] for i in rows])
     predictions = [None] * len(real)
     for train_idx, test_idx in kfold(real_ds, k=k, seed=seed):
-        model = FastModel(**params).fit([records[real[i]] for i in train_idx] + extra)
-        for i, analysis in zip(test_idx, model.predict([records[real[i]]["text"] for i in test_idx])):
+        train, test = [real[i] for i in train_idx] + extra, [real[i] for i in test_idx]
+        model = FastModel(**params).fit([records[i] for i in train], sentence_vectors=vectors(train))
+        analyses = model.predict([records[i]["text"] for i in test], sentence_vectors=vectors(test))
+        for i, analysis in zip(test_idx, analyses):
             predictions[i] = analysis
     gold = [records[i] for i in real]
     return evaluate(gold, predictions), predictions
