@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-stack", action="store_true", help="accurate: no stacked fast model (engagements, evidence "
                    "and suggestions from the encoder's own heads)")
     p.add_argument("--no-frozen-sentences", action="store_true", help="accurate: the stacked fast model's "
-                   "engagements do not read the encoder's frozen sentence vectors")
+                   "engagements and suggestions do not read the encoder's frozen sentence vectors")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")

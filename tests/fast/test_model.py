@@ -224,3 +224,46 @@ def test_dense_sentence_vectors_feed_a_third_view_of_each_engagement(make_toy_ex
     del old.dense_sentence_heads_, old.dense_C
     assert not old.reads_sentence_vectors
     assert old.predict([text]) == old.predict([text], [b], [flagged]) == plain.predict([text])
+
+
+def test_dense_sentence_vectors_feed_a_second_suggestion_head(make_toy_examples):
+    from spplus_nlp.fast.model import FastModel
+    from spplus_nlp.language import segment_sentences
+
+    examples = make_toy_examples(repeat=4)
+    bounds = list(segment_sentences([ex["text"] for ex in examples]))
+    rng = np.random.default_rng(0)
+
+    def vectors(texts_bounds, spans=None):
+        # 8 noisy dimensions; the second says "this sentence holds a suggestion" (from the gold when given)
+        out = []
+        for k, (text, bs) in enumerate(texts_bounds):
+            v = rng.normal(0, 0.1, (len(bs), 8))
+            gold = spans[k] if spans is not None else []
+            v[:, 1] += [any(s <= g["start"] < e for g in gold) for s, e in bs]
+            out.append(v)
+        return out
+
+    texts = [ex["text"] for ex in examples]
+    model = FastModel().fit(examples, sentence_vectors=vectors(zip(texts, bounds), [ex["suggestions"] for ex in examples]))
+    assert model.reads_sentence_vectors
+    assert model.suggestion_stacker_.coef_.shape == (1, 2)
+    assert model.suggestion_dense_head_.coef_[0, 1] > 0  # the flag dimension says "suggestion"
+    assert model.suggestion_stacker_.coef_[0, 1] > 0  # and the mix listens to it
+
+    text = "Accueil correct. Il faudrait ouvrir le guichet le samedi."
+    [b] = segment_sentences([text])
+    flagged = rng.normal(0, 0.1, (len(b), 8))
+    flagged[1, 1] = 1.0
+    unflagged = flagged.copy()
+    unflagged[1, 1] = 0.0
+
+    def score(v):
+        return max((s.score for s in model.predict([text], [b], [v])[0].suggestions), default=0.0)
+
+    assert score(flagged) > score(unflagged)
+    plain = FastModel().fit(examples)
+    assert plain.suggestion_stacker_ is None and plain.suggestion_dense_head_ is None
+    old = copy.deepcopy(plain)  # saved before the dense suggestion head existed
+    del old.suggestion_stacker_, old.suggestion_dense_head_
+    assert old.predict([text]) == plain.predict([text])

@@ -65,7 +65,8 @@ class AccurateModel:
         self.dropout = dropout
         self.sentence_pos_weight = sentence_pos_weight  # suggestion and evidence sentences are rare positives
         self.stack_fast = stack_fast  # engagements, evidence and suggestions from a fast model (see stacking.py)
-        # the stacked fast model's engagements also read the frozen lower layers' sentence vectors (stacking.py)
+        # the stacked fast model's engagements and suggestions also read the frozen lower layers' sentence vectors
+        # (stacking.py)
         self.stack_frozen_sentences = stack_frozen_sentences
         self.dev_fraction = dev_fraction
         self.random_state = random_state

@@ -54,8 +54,8 @@ class FastModel:
         """``sentences``: each example's sentence offsets when the caller has already segmented them, else spaCy's.
         ``sentence_vectors``: optional dense vectors of those sentences (one (n_sentences, dim) array per example),
         e.g. a frozen encoder's; rows are L2-normalised here. Each engagement with a sentence head then gets a
-        second one on them, stacked with the others (ignored with ``sentence_evidence=False``); ``predict`` must
-        then be given the same kind of vectors."""
+        second one on them, stacked with the others (ignored with ``sentence_evidence=False``), and so does the
+        suggestion-sentence classifier; ``predict`` must then be given the same kind of vectors."""
         if self.threshold_objective not in ("micro", "label"):
             raise ValueError(f"threshold_objective={self.threshold_objective!r}: expected 'micro' or 'label'")
         texts = [ex["text"] for ex in examples]
@@ -81,7 +81,7 @@ class FastModel:
         self._fit_engagements(X[annotated], Y, Xs[sentence_rows], owner, Ys, None if V is None else V[sentence_rows])
         self._fit_polarity([examples[i] for i in annotated], self.sentiment_.oof_proba_[annotated])
         rows = [(examples[i], bounds[i], range(first_row[i], first_row[i + 1])) for i in annotated]
-        self._fit_suggestions(rows, Xs)
+        self._fit_suggestions(rows, Xs, V)
         return self
 
     def _linear(self, C=None) -> LogisticRegression:
@@ -90,7 +90,8 @@ class FastModel:
     @property
     def reads_sentence_vectors(self) -> bool:
         """True when ``predict`` needs ``sentence_vectors`` (fitted with some)."""
-        return bool(getattr(self, "dense_sentence_heads_", None))  # models saved before dense heads have none
+        # models saved before the dense heads have none
+        return bool(getattr(self, "dense_sentence_heads_", None)) or getattr(self, "suggestion_stacker_", None) is not None
 
     def _fit_sentiment(self, X, y) -> None:
         self.sentiment_ = StackedSentiment(self._linear(), cv=5, random_state=self.random_state).fit(X, y)
@@ -217,8 +218,11 @@ class FastModel:
             out[:, POLARITIES.index(_SENTIMENT_TO_POLARITY.get(c, c))] += proba[:, j]
         return out
 
-    def _fit_suggestions(self, rows, Xs) -> None:
-        """Sentence classifier: a sentence is positive when it holds most of a gold suggestion span."""
+    def _fit_suggestions(self, rows, Xs, V=None) -> None:
+        """Sentence classifier: a sentence is positive when it holds most of a gold suggestion span.
+
+        With dense sentence vectors ``V``, a second head reads them and a logistic regression on both heads'
+        out-of-fold logits mixes the two (as for the engagements)."""
         picked, sentences, y, groups, targets_text, targets = [], [], [], [], [], []
         spans = ([], [], [])  # text, sentence, gold span: for the span boundaries
         for d, (ex, bounds, sentence_rows) in enumerate(rows):
@@ -239,8 +243,18 @@ class FastModel:
         Z = self._sentence_features(sentences, Xs[picked])
         y = np.array(y)
         head = self._linear(C=1.0)
+        self.suggestion_dense_head_ = self.suggestion_stacker_ = None
         if y.sum() >= _MIN_POSITIVES_TO_CALIBRATE:
-            oof = cross_val_predict(head, Z, y, cv=GroupKFold(3), groups=groups, method="predict_proba")[:, 1]
+            folds = list(GroupKFold(3).split(Z, y, groups))
+            oof = cross_val_predict(head, Z, y, cv=folds, method="predict_proba")[:, 1]
+            if V is not None:
+                Vs = V[picked]
+                dense = self._linear(C=self.dense_C)
+                dense_oof = cross_val_predict(dense, Vs, y, cv=folds, method="predict_proba")[:, 1]
+                S = np.column_stack([_logit(oof), _logit(dense_oof)])
+                self.suggestion_stacker_ = LogisticRegression(max_iter=1000).fit(S, y)
+                self.suggestion_dense_head_ = dense.fit(Vs, y)
+                oof = self.suggestion_stacker_.predict_proba(S)[:, 1]  # in-sample for 3 parameters, as above
             self.suggestion_threshold_ = _best_threshold(y, oof)
         else:
             self.suggestion_threshold_ = 0.5
@@ -284,8 +298,7 @@ class FastModel:
         # logits weigh the same (out-of-fold on the corpus, evidence hitting the gold one: 0.563 with the n-gram head
         # alone, 0.608 with the sum; weighting the dense logit 0.5 or 2 did no better)
         evidence = sent_eng if dense is None else _logit(sent_eng) + dense
-        sugg_p = (self.suggestion_head_.predict_proba(self._sentence_features(sentences, Xs))[:, 1]
-                  if sentences and self.suggestion_head_ is not None else np.zeros(len(sentences)))
+        sugg_p = self._suggestion_probs(sentences, Xs, V)
         by_doc: dict[int, list[int]] = {}
         for k, (d, _, _) in enumerate(flat):
             by_doc.setdefault(d, []).append(k)
@@ -341,6 +354,17 @@ class FastModel:
                     Z.append(_best_per_document(dense_logits[:, j], owner, X.shape[0]))
                 P[:, j] = stackers[lab].predict_proba(np.column_stack(Z))[:, 1]
         return P
+
+    def _suggestion_probs(self, sentences: list[str], Xs, V: np.ndarray | None) -> np.ndarray:
+        """Each sentence's probability of holding a suggestion."""
+        if not sentences or self.suggestion_head_ is None:
+            return np.zeros(len(sentences))
+        p = self.suggestion_head_.predict_proba(self._sentence_features(sentences, Xs))[:, 1]
+        stacker = getattr(self, "suggestion_stacker_", None)  # models saved before it have none
+        if stacker is not None:
+            dense = _logit(self.suggestion_dense_head_.predict_proba(V)[:, 1])
+            p = stacker.predict_proba(np.column_stack([_logit(p), dense]))[:, 1]
+        return p
 
     def _dense_sentence_logits(self, V: np.ndarray) -> np.ndarray:
         """(sentences, engagements) logits of the heads on dense sentence vectors; 0 where a label has none."""
