@@ -1,4 +1,4 @@
-"""What the encoder's frozen sentence vectors add to the fast model's engagements, cross-validated.
+"""What the encoder's frozen sentence vectors add to the fast model's engagements and suggestions, cross-validated.
 
 The accurate model's stacked fast part reads, for each spaCy sentence, the mean token state after the encoder's
 frozen lower layers (see ``spplus_nlp.accurate.stacking``). This runs the fast model alone with and without those
@@ -43,10 +43,13 @@ def frozen_vectors(texts: list[str], sentences: list[list[tuple[int, int]]]) -> 
 
 
 def headline(report: dict) -> dict:
-    e = report["engagements"]
+    e, s = report["engagements"], report["suggestions"]
     return {"engagements_micro_f1": e["micro_f1"], "engagements_macro_f1": e["macro_f1"],
             "evidence_overlap": e["evidence_overlap_rate"], "polarity_accuracy": e["polarity_accuracy"],
-            "per_label_f1": {lab: v["f1"] for lab, v in e["per_label"].items()}}
+            "per_label_f1": {lab: v["f1"] for lab, v in e["per_label"].items()},
+            "suggestions_exact_f1": s["exact"]["f1"], "suggestions_overlap_f1": s["overlap"]["f1"],
+            # absent from reports written before the metric existed
+            "suggestion_engagement_accuracy": report.get("suggestion_engagements", {}).get("accuracy")}
 
 
 def main() -> None:
@@ -73,7 +76,8 @@ def main() -> None:
     for name in ("without", "with_frozen_vectors"):
         r = results[name]
         print(f"{name}: engagements micro-F1 {r['engagements_micro_f1']:.3f} (macro {r['engagements_macro_f1']:.3f}), "
-              f"evidence overlap {r['evidence_overlap']:.3f}, polarity {r['polarity_accuracy']:.3f}")
+              f"evidence overlap {r['evidence_overlap']:.3f}, polarity {r['polarity_accuracy']:.3f}, "
+              f"suggestions exact {r['suggestions_exact_f1']:.3f} / overlap {r['suggestions_overlap_f1']:.3f}")
 
 
 if __name__ == "__main__":

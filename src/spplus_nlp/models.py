@@ -79,8 +79,8 @@ def check_options(name_or_path: str | os.PathLike | None = None, **options) -> t
     if kind not in LOADERS:
         raise ModelError(f"model {path}: unknown type {kind!r} (known: {sorted(LOADERS)})")
     if config.get("reads_sentence_vectors"):
-        raise ModelError(f"model {path} is the fast part of an accurate model: its engagements read the encoder's "
-                         f"sentence vectors, so it does not run alone; load the accurate model ({path.parent})")
+        raise ModelError(f"model {path} is the fast part of an accurate model: its engagements and suggestions read "
+                         f"the encoder's sentence vectors, so it does not run alone; load the accurate model ({path.parent})")
     unknown = sorted(set(options) - LOAD_OPTIONS.get(kind, frozenset()))
     if unknown:
         allowed = sorted(LOAD_OPTIONS.get(kind, ())) or "none"

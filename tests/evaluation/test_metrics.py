@@ -48,3 +48,28 @@ def test_ece():
 def test_suggestion_counts():
     m = suggestion_metrics([GOLD], [_analysis([], [])])
     assert m["exact"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "gold": 1, "predicted": 0}
+
+
+def test_suggestion_engagement_is_scored_on_the_spans_found():
+    from spplus_nlp.evaluation.metrics import suggestion_engagement_metrics
+    from spplus_nlp.types import Analysis, Sentiment, Suggestion
+
+    sentiment = Sentiment("négatif", {"positif": 0.1, "neutre": 0.1, "négatif": 0.8})
+    gold = {"suggestions": [{"start": 0, "end": 10, "engagement": "E4"}, {"start": 20, "end": 30, "engagement": "E2"}]}
+    found = [Suggestion("x", 2, 12, "E4", 0.9), Suggestion("x", 8, 25, "E4", 0.9), Suggestion("x", 40, 45, "E5", 0.9)]
+    m = suggestion_engagement_metrics([gold], [Analysis("t" * 50, sentiment, [], found)])
+    # the first is right; the second shares more text with the E2 span, so E4 is wrong; the third found nothing
+    assert m == {"accuracy": 0.5, "n": 2}
+    assert suggestion_engagement_metrics([gold], [Analysis("t" * 50, sentiment, [], [])]) == {"accuracy": None, "n": 0}
+    # a span sharing as much text with two gold spans is right with either engagement, whatever their order
+    tied = [{"start": 0, "end": 10, "engagement": "E4"}, {"start": 10, "end": 20, "engagement": "E2"}]
+    for order in (tied, tied[::-1]):
+        m = suggestion_engagement_metrics([{"suggestions": order}],
+                                          [Analysis("t" * 50, sentiment, [], [Suggestion("x", 5, 15, "E2", 0.9)])])
+        assert m == {"accuracy": 1.0, "n": 1}
+    # evaluate() reports it and to_markdown prints it
+    from spplus_nlp.evaluation import to_markdown
+
+    report = evaluate([{**GOLD, "annotated": True}], [_analysis([], [(33, 54)])])
+    assert report["suggestion_engagements"] == {"accuracy": 1.0, "n": 1}
+    assert "accuracy 1.000 (n=1)" in to_markdown(report)

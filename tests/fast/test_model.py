@@ -2,6 +2,7 @@ import copy
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from spplus_nlp.taxonomy import ENGAGEMENT_IDS, SENTIMENTS
 from spplus_nlp.types import Analysis
@@ -227,25 +228,46 @@ def test_dense_sentence_vectors_feed_a_third_view_of_each_engagement(make_toy_ex
 
 
 def test_dense_sentence_vectors_feed_a_second_suggestion_head(make_toy_examples):
-    from spplus_nlp.fast.model import FastModel
+    from spplus_nlp.fast.model import FastModel, _overlaps  # _overlaps: how a sentence is labelled a suggestion
     from spplus_nlp.language import segment_sentences
 
-    examples = make_toy_examples(repeat=4)
+    # an unannotated row first: the suggestion rows are then not all the sentence rows, nor in the same places
+    unannotated = {"text": "Bon accueil. Il faudrait que tout soit aussi simple.", "sentiment": "positif",
+                   "annotated": False, "engagements": [], "suggestions": []}
+    examples = [unannotated] + make_toy_examples(repeat=4)
     bounds = list(segment_sentences([ex["text"] for ex in examples]))
     rng = np.random.default_rng(0)
 
     def vectors(texts_bounds, spans=None):
-        # 8 noisy dimensions; the second says "this sentence holds a suggestion" (from the gold when given)
+        # 8 dimensions: a constant (rows are L2-normalised by fit), noise, and a flag in the second, "this sentence
+        # holds a suggestion" (from the gold when given), said wrongly on the unannotated row, which must not be read
         out = []
         for k, (text, bs) in enumerate(texts_bounds):
             v = rng.normal(0, 0.1, (len(bs), 8))
+            v[:, 0] = 1.0
             gold = spans[k] if spans is not None else []
-            v[:, 1] += [any(s <= g["start"] < e for g in gold) for s, e in bs]
+            v[:, 1] += [any(_overlaps((s, e), (g["start"], g["end"])) for g in gold) for s, e in bs]
+            if spans is not None and k == 0:
+                v[:, 1] = 5.0
             out.append(v)
         return out
 
     texts = [ex["text"] for ex in examples]
-    model = FastModel().fit(examples, sentence_vectors=vectors(zip(texts, bounds), [ex["suggestions"] for ex in examples]))
+    seen = []  # what the dense suggestion head is fitted on: the flag must line up with the labels, row by row
+
+    class Recording(LogisticRegression):
+        def fit(self, X, y, **kw):
+            if X.shape[1] == 8 and set(np.unique(y)) == {0, 1}:
+                seen.append((np.asarray(X)[:, 1] > 0.5, np.asarray(y)))
+            return super().fit(X, y, **kw)
+
+    class Spy(FastModel):
+        def _linear(self, C=None):
+            return Recording(**super()._linear(C).get_params())
+
+    model = Spy().fit(examples, sentence_vectors=vectors(zip(texts, bounds), [ex["suggestions"] for ex in examples]))
+    flag, y = seen[-1]  # the last 8-dimensional fit is the final dense suggestion head's
+    assert len(y) == sum(len(b) for b in bounds[1:]) and y.sum() > 0 and (flag == y).all()
     assert model.reads_sentence_vectors
     assert model.suggestion_stacker_.coef_.shape == (1, 2)
     assert model.suggestion_dense_head_.coef_[0, 1] > 0  # the flag dimension says "suggestion"
@@ -254,16 +276,26 @@ def test_dense_sentence_vectors_feed_a_second_suggestion_head(make_toy_examples)
     text = "Accueil correct. Il faudrait ouvrir le guichet le samedi."
     [b] = segment_sentences([text])
     flagged = rng.normal(0, 0.1, (len(b), 8))
+    flagged[:, 0] = 1.0
     flagged[1, 1] = 1.0
     unflagged = flagged.copy()
     unflagged[1, 1] = 0.0
 
-    def score(v):
-        return max((s.score for s in model.predict([text], [b], [v])[0].suggestions), default=0.0)
+    def score(m, v):
+        return max((s.score for s in m.predict([text], [b], [v])[0].suggestions), default=0.0)
 
-    assert score(flagged) > score(unflagged)
+    assert score(model, flagged) > score(model, unflagged)
+    # a model saved before the dense suggestion head: its engagements still read vectors, its suggestions do not
+    old = copy.deepcopy(model)
+    del old.suggestion_stacker_, old.suggestion_dense_head_
+    assert old.reads_sentence_vectors
+    assert score(old, flagged) == score(old, unflagged)
+    # a model whose only dense head is the suggestion one still asks for vectors
+    only = copy.deepcopy(model)
+    only.dense_sentence_heads_ = {}
+    assert only.reads_sentence_vectors
+    with pytest.raises(ValueError, match="suggestion heads read dense sentence vectors"):
+        only.predict([text])
     plain = FastModel().fit(examples)
     assert plain.suggestion_stacker_ is None and plain.suggestion_dense_head_ is None
-    old = copy.deepcopy(plain)  # saved before the dense suggestion head existed
-    del old.suggestion_stacker_, old.suggestion_dense_head_
-    assert old.predict([text]) == plain.predict([text])
+    assert not plain.reads_sentence_vectors

@@ -347,8 +347,9 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
            "out-of-fold ones). The encoder's own engagement, evidence and suggestion heads still train (multi-task) "
            "and serve when `stack_fast=False`." + (
                " The fast model's engagements and suggestions also read the encoder's frozen lower layers: each "
-               "sentence's mean state after them feeds one more sentence head per engagement and one for "
-               "suggestion sentences, each stacked with its n-gram head (`stack_frozen_sentences`)." if params.get("stack_frozen_sentences") else ""), ""]
+               "sentence's mean state after them feeds one more sentence head per engagement, stacked with its "
+               "n-gram document and sentence heads, and one more suggestion-sentence head, mixed with the n-gram "
+               "and cue head (`stack_frozen_sentences`)." if params.get("stack_frozen_sentences") else ""), ""]
           if params.get("stack_fast") else []),
         "This directory holds only what was trained (`model.safetensors`, fp16; the stacked fast model in `fast/`) and "
         "`config.json`; loading adds it to the base encoder (`spplus_nlp.encoder.convert.base_model_dir()`, or the local base recorded in config.json).",

@@ -29,6 +29,8 @@ def evaluate(gold: Sequence[dict], predicted: Sequence[Analysis]) -> dict:
     if annotated:
         report["engagements"] = engagement_metrics([g for g, _ in annotated], [p for _, p in annotated])
         report["suggestions"] = suggestion_metrics([g for g, _ in annotated], [p for _, p in annotated])
+        report["suggestion_engagements"] = suggestion_engagement_metrics([g for g, _ in annotated],
+                                                                         [p for _, p in annotated])
     tagged = [(g, p) for g, p in zip(gold, predicted) if g.get("tags")]
     if tagged:
         report["platform_tags"] = platform_tag_metrics([g for g, _ in tagged], [p for _, p in tagged])
@@ -100,6 +102,22 @@ def suggestion_metrics(gold: Sequence[dict], predicted: Sequence[Analysis]) -> d
     return out
 
 
+def suggestion_engagement_metrics(gold: Sequence[dict], predicted: Sequence[Analysis]) -> dict:
+    """Is a found suggestion tied to the right engagement? Over the predicted spans that share text with a gold
+    one (``n``: the true positives of the overlap precision), the share whose engagement is that gold span's (the
+    one it shares most text with; any of them on a tie). What the per-service improvement lists rest on."""
+    n = right = 0
+    for g, p in zip(gold, predicted):
+        for x in p.suggestions:
+            shared = [(min(x.end, y["end"]) - max(x.start, y["start"]), y["engagement"]) for y in g["suggestions"]
+                      if _overlap((x.start, x.end), (y["start"], y["end"]))]
+            if shared:
+                most = max(length for length, _ in shared)
+                n += 1
+                right += x.engagement in {engagement for length, engagement in shared if length == most}
+    return {"accuracy": right / n if n else None, "n": n}
+
+
 def platform_tag_metrics(gold: Sequence[dict], predicted: Sequence[Analysis]) -> dict:
     """How the predicted engagements line up with the platform's own tags (see taxonomy.PLATFORM_TAGS)."""
     out = {}
@@ -160,6 +178,10 @@ def to_markdown(report: dict, title: str = "Evaluation") -> str:
         lines += [f"| {k} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['gold']} | "
                   f"{m['predicted']} |" for k, m in report["suggestions"].items()]
         lines.append("")
+        if "suggestion_engagements" in report:
+            t = report["suggestion_engagements"]
+            lines += [f"Engagement of the found suggestions (predicted spans overlapping a gold one): accuracy "
+                      f"{_fmt(t['accuracy'])} (n={t['n']}).", ""]
     if "platform_tags" in report:
         lines += ["## Platform tags vs predicted engagements", "",
                   "| tag | engagements | support | P | R | F1 | polarity agreement |", "|---|---|---|---|---|---|---|"]

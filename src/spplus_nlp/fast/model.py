@@ -54,8 +54,9 @@ class FastModel:
         """``sentences``: each example's sentence offsets when the caller has already segmented them, else spaCy's.
         ``sentence_vectors``: optional dense vectors of those sentences (one (n_sentences, dim) array per example),
         e.g. a frozen encoder's; rows are L2-normalised here. Each engagement with a sentence head then gets a
-        second one on them, stacked with the others (ignored with ``sentence_evidence=False``), and so does the
-        suggestion-sentence classifier; ``predict`` must then be given the same kind of vectors."""
+        second one on them, stacked with the others (not with ``sentence_evidence=False``), and the
+        suggestion-sentence classifier gets one too (whatever ``sentence_evidence``); ``predict`` must then be given
+        the same kind of vectors."""
         if self.threshold_objective not in ("micro", "label"):
             raise ValueError(f"threshold_objective={self.threshold_objective!r}: expected 'micro' or 'label'")
         texts = [ex["text"] for ex in examples]
@@ -282,7 +283,7 @@ class FastModel:
         V = None
         if self.reads_sentence_vectors:
             if sentence_vectors is None:
-                raise ValueError("this model's engagement heads read dense sentence vectors (it was fitted with "
+                raise ValueError("this model's engagement or suggestion heads read dense sentence vectors (it was fitted with "
                                  "sentence_vectors): pass the same kind of vectors to predict")
             V = _stack_vectors(sentence_vectors, bounds)
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
