@@ -23,6 +23,8 @@ def test_perfect_prediction_scores_one():
     report = evaluate([GOLD], [_analysis(["E4"], [(33, 54)])])
     assert report["engagements"]["micro_f1"] == 1.0
     assert report["engagements"]["polarity_accuracy"] == 1.0
+    assert report["engagements"]["evidence_char_f1"] == 1.0
+    assert report["engagements"]["evidence_within_3_25_words"] == 1.0  # "Mon dossier est bloqué." is 4 words
     assert report["suggestions"]["exact"]["f1"] == 1.0
     assert report["sentiment"]["accuracy"] == 1.0
 
@@ -73,3 +75,13 @@ def test_suggestion_engagement_is_scored_on_the_spans_found():
     report = evaluate([{**GOLD, "annotated": True}], [_analysis([], [(33, 54)])])
     assert report["suggestion_engagements"] == {"accuracy": 1.0, "n": 1}
     assert "accuracy 1.000 (n=1)" in to_markdown(report)
+
+
+def test_evidence_character_f1_and_length():
+    half = Analysis(TEXT, Sentiment("négatif", {"positif": 0.1, "neutre": 0.1, "négatif": 0.8}),
+                    [ThemeScore("E4", "délais", 0.9, "négatif", Span(9, 20, TEXT[9:20]))], [])
+    e = evaluate([GOLD], [half])["engagements"]
+    # all 11 predicted characters are gold (P = 1), 11 of the 23 gold ones are found
+    assert abs(e["evidence_char_f1"] - 2 * (11 / 23) / (1 + 11 / 23)) < 1e-12
+    assert e["evidence_overlap_rate"] == 1.0
+    assert e["evidence_within_3_25_words"] == 0.0  # "Mon dossier" is 2 words

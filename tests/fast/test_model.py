@@ -299,3 +299,23 @@ def test_dense_sentence_vectors_feed_a_second_suggestion_head(make_toy_examples)
     plain = FastModel().fit(examples)
     assert plain.suggestion_stacker_ is None and plain.suggestion_dense_head_ is None
     assert not plain.reads_sentence_vectors
+
+
+def test_a_long_evidence_sentence_is_narrowed_to_a_clause(toy_model):
+    text = ("Je suis passé au guichet trois fois cette année pour la même démarche, on m'a renvoyé chez moi chaque "
+            "fois sans explication claire, et impossible de joindre la caisse par téléphone depuis des semaines "
+            "malgré mes nombreux appels.")
+    whole = copy.deepcopy(toy_model)
+    whole.max_evidence_words = None
+    [w] = whole.predict([text])
+    e2 = next(t for t in w.engagements if t.id == "E2")
+    assert e2.evidence.text == text  # one sentence of 41 words
+    [a] = toy_model.predict([text])  # the default: at most 25 words
+    narrowed = next(t for t in a.engagements if t.id == "E2")
+    assert 3 <= len(narrowed.evidence.text.split()) <= 25
+    assert "joindre" in narrowed.evidence.text  # the clause its sentence head prefers
+    assert text[narrowed.evidence.start:narrowed.evidence.end] == narrowed.evidence.text
+    assert (narrowed.score, narrowed.polarity) == (e2.score, e2.polarity)  # only the span changes
+    old = copy.deepcopy(toy_model)  # saved before the parameter: whole sentences, as when it was measured
+    del old.max_evidence_words
+    assert old.predict([text]) == whole.predict([text])

@@ -63,14 +63,17 @@ def engagement_metrics(gold: Sequence[dict], predicted: Sequence[Analysis]) -> d
                  for j, lab in enumerate(ENGAGEMENT_IDS)}
     # polarity and evidence, on the labels both gold and prediction carry
     pol_hits = pol_n = ev_hits = 0
+    ev_f1, ev_words = [], []
     for g, p in zip(gold, predicted):
         gold_by_id = {e["id"]: e for e in g["engagements"]}
         for t in p.engagements:
+            ev_words.append(len(t.evidence.text.split()))
             if t.id in gold_by_id:
                 pol_n += 1
                 pol_hits += t.polarity == gold_by_id[t.id]["polarity"]
                 ge = gold_by_id[t.id]
                 ev_hits += _overlap((t.evidence.start, t.evidence.end), (ge["start"], ge["end"]))
+                ev_f1.append(_char_f1((t.evidence.start, t.evidence.end), (ge["start"], ge["end"])))
     present = support > 0
     return {
         "n": len(gold),
@@ -80,6 +83,10 @@ def engagement_metrics(gold: Sequence[dict], predicted: Sequence[Analysis]) -> d
         "per_label": per_label,
         "polarity_accuracy": pol_hits / pol_n if pol_n else None,
         "evidence_overlap_rate": ev_hits / pol_n if pol_n else None,
+        # how much of the gold evidence the predicted one covers, and how little else (character F1, mean)
+        "evidence_char_f1": float(np.mean(ev_f1)) if ev_f1 else None,
+        # the guideline's evidence is a clause of 3 to 25 words: the share of predicted evidence that is
+        "evidence_within_3_25_words": float(np.mean([3 <= n <= 25 for n in ev_words])) if ev_words else None,
         "ece": expected_calibration_error(Y.ravel(), S.ravel()),
     }
 
@@ -150,6 +157,14 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return min(a[1], b[1]) > max(a[0], b[0])
 
 
+def _char_f1(predicted: tuple[int, int], gold: tuple[int, int]) -> float:
+    shared = min(predicted[1], gold[1]) - max(predicted[0], gold[0])
+    if shared <= 0:
+        return 0.0
+    precision, recall = shared / (predicted[1] - predicted[0]), shared / (gold[1] - gold[0])
+    return 2 * precision * recall / (precision + recall)
+
+
 def _polarity_matches(tag_value: str, polarity: str) -> bool:
     return {"positif": "positif", "négatif": "négatif", "neutre": "mitigé"}.get(tag_value) == polarity
 
@@ -168,7 +183,9 @@ def to_markdown(report: dict, title: str = "Evaluation") -> str:
         e = report["engagements"]
         lines += ["## Engagements", "", f"micro-F1 **{e['micro_f1']:.3f}**, macro-F1 {e['macro_f1']:.3f} "
                   f"(over {', '.join(e['macro_f1_labels'])}), polarity accuracy {_fmt(e['polarity_accuracy'])}, "
-                  f"evidence overlapping the gold evidence {_fmt(e['evidence_overlap_rate'])}, ECE {_fmt(e['ece'])} "
+                  f"evidence overlapping the gold evidence {_fmt(e['evidence_overlap_rate'])} (character F1 "
+                  f"{_fmt(e.get('evidence_char_f1'))}; within 3-25 words {_fmt(e.get('evidence_within_3_25_words'))}), "
+                  f"ECE {_fmt(e['ece'])} "
                   f"(n={e['n']})", "", "| label | P | R | F1 | support | predicted |", "|---|---|---|---|---|---|"]
         lines += [f"| {lab} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} | "
                   f"{m['predicted']} |" for lab, m in e["per_label"].items()]

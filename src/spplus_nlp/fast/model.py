@@ -24,6 +24,7 @@ from ..suggestions.boundaries import SpanBoundaries
 from ..suggestions.spans import narrow
 from ..taxonomy import ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, OTHER_ENGAGEMENT, POLARITIES, SENTIMENTS
 from ..types import Analysis, Sentiment, Span, Suggestion, ThemeScore
+from .evidence import narrow_evidence
 from .features import NgramTfidf
 
 #: doc sentiment -> the engagement polarity it suggests when blending
@@ -38,7 +39,7 @@ _DEFAULT_DOC_WEIGHT = 0.5  # the document's sentiment against the evidence's pol
 class FastModel:
     def __init__(self, C: float = 4.0, cue_weight: float = 1.0, polarity_doc_weight: float | None = None,
                  threshold_objective: str = "micro", sentence_evidence: bool = True, dense_C: float = 4.0,
-                 random_state: int = 0):
+                 max_evidence_words: int | None = 25, random_state: int = 0):
         self.C = C
         self.cue_weight = cue_weight
         self.polarity_doc_weight = polarity_doc_weight  # None: tuned on out-of-fold predictions at fit
@@ -46,6 +47,8 @@ class FastModel:
         self.threshold_objective = threshold_objective
         self.sentence_evidence = sentence_evidence  # a sentence head per engagement, stacked with the document's
         self.dense_C = dense_C  # of the sentence heads on dense sentence vectors, when ``fit`` is given some
+        # an evidence sentence longer than this is narrowed to its best clause (guideline: 3 to 25 words); None: never
+        self.max_evidence_words = max_evidence_words
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
@@ -317,16 +320,17 @@ class FastModel:
         targets = dict(zip(proposals, self._targets(Xs, proposals, sent_eng)))
         spans = dict(zip(proposals, self._spans([(texts[flat[k][0]], *flat[k][1:]) for k in proposals])))
 
+        evidence_spans = self._evidence_spans(texts, [(d, j, flat[k][1], flat[k][2]) for d, j, k in chosen])
         by_doc_chosen: dict[int, list] = {}
-        for (d, j, k), polarity in zip(chosen, polarities):
-            by_doc_chosen.setdefault(d, []).append((j, k, polarity))
+        for (d, j, _), polarity, span in zip(chosen, polarities, evidence_spans):
+            by_doc_chosen.setdefault(d, []).append((j, span, polarity))
         out = []
         for d, text in enumerate(texts):
             scores = {lab: float(sent_probs[d, sent_classes.index(lab)]) for lab in SENTIMENTS}
             sentiment = Sentiment(label=max(scores, key=scores.get), scores=scores)
             engagements = []
-            for j, k, polarity in by_doc_chosen.get(d, []):
-                lab, (_, s, e) = ENGAGEMENT_IDS[j], flat[k]
+            for j, (s, e), polarity in by_doc_chosen.get(d, []):
+                lab = ENGAGEMENT_IDS[j]
                 engagements.append(ThemeScore(lab, ENGAGEMENT_BY_ID[lab].name, round(float(doc_eng[d, j]), 4),
                                               polarity, Span(s, e, text[s:e])))
             engagements.sort(key=lambda t: -t.score)
@@ -337,6 +341,17 @@ class FastModel:
                     suggestions.append(Suggestion(text[s:e], s, e, targets[k], round(float(sugg_p[k]), 4)))
             out.append(Analysis(text=text, sentiment=sentiment, engagements=engagements, suggestions=suggestions))
         return out
+
+    def _evidence_spans(self, texts: list[str], chosen: list[tuple[int, int, int, int]]) -> list[tuple[int, int]]:
+        """Each chosen ``(document, engagement index, sentence start, sentence end)``'s evidence: its sentence, or
+        the clause of it the engagement's n-gram sentence head scores highest when the sentence is too long."""
+        limit = getattr(self, "max_evidence_words", None)  # models saved before it keep whole sentences
+        if limit is None or not chosen:
+            return [(s, e) for _, _, s, e in chosen]
+        sentence_heads = getattr(self, "sentence_heads_", {})
+        heads = [sentence_heads.get(lab) or self.engagement_heads_[lab] for lab in ENGAGEMENT_IDS]
+        return narrow_evidence(self.vectorizer_, heads, [(texts[d], s, e, j) for d, j, s, e in chosen],
+                               max_words=limit)
 
     def _engagement_probs(self, X, sentence_scores: np.ndarray, owner: np.ndarray,
                           dense_logits: np.ndarray | None = None) -> np.ndarray:

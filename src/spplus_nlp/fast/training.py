@@ -61,7 +61,8 @@ def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, 
         "suggestions fed with interpretable French cues (fixed phrases; conditional and imperative verbs read by "
         "the spaCy morphologizer around candidate words), and two boundary scorers that cut the exact span out of "
         "a suggestion's sentence. Evidence = the sentence the engagement's sentence head scores highest (the "
-        "document head's, for a label with under 10 evidence sentences).",
+        "document head's, for a label with under 10 evidence sentences), cut down to its best-scoring clause run "
+        "of 3 to 25 words when it is longer than 25 words (the guideline's evidence is a clause of 3 to 25 words).",
         "",
         "## Training data",
         f"- {len(corpus) - n_supp} real SP+ experiences from `shared/data/spplus` (sentiment = the author's "
@@ -74,7 +75,8 @@ def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, 
         "## Limits",
         "- Sentiment is the author's own rating, which is noisy for `neutre`.",
         "- Length is a cue the models learnt: in the real export, texts under 300 characters are 56 % `positif` and 16 % `négatif` (over 600 characters: 15 % and 57 %), so a short complaint can come out `neutre` or `positif`.",
-        "- Evidence is a whole sentence, sometimes longer than the guideline's 25 words.",
+        "- Evidence is a whole sentence or, for a sentence over 25 words, one run of its clauses: that one clause "
+        "misses the gold evidence more often than the whole sentence did (see the evidence figures above).",
         "- Labels with few annotated positives (see supports) have uncertain thresholds.",
         "",
         "Rebuild: `make model` (runs `spplus-nlp train --out models/fast`).",
