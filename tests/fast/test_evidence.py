@@ -60,3 +60,16 @@ def test_a_long_sentence_is_narrowed_to_the_clause_its_head_prefers_and_a_short_
     assert "aimable" in kind and 3 <= len(kind.split()) <= 25
     assert kept == short
     assert documents == documents.strip(" ,.")
+
+
+def test_pieces_of_a_sentence_inside_a_text_never_cut_a_word():
+    first = "Bonjour tout le monde. "
+    text = first + LONG
+    pieces = clause_pieces(text, len(first), len(text))
+    assert [(a - len(first), b - len(first), n) for a, b, n in pieces] == clause_pieces(LONG, 0, len(LONG))
+    for a, b, _ in pieces:
+        assert not (text[a - 1].isalnum() and text[a].isalnum()), text[a - 1:a + 5]
+        assert not (text[b - 1].isalnum() and b < len(text) and text[b].isalnum()), text[b - 5:b + 1]
+    vectorizer = NgramTfidf(min_df=1).fit([LONG])
+    [(s, e)] = narrow_evidence(vectorizer, [WordHead(vectorizer, "aimable")], [(text, len(first), len(text), 0)])
+    assert text[s:e] == "mais l'agent du dernier jour était très aimable"  # whole words, no closing full stop

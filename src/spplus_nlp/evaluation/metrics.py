@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from ..language.words import count_words
 from ..taxonomy import ENGAGEMENT_IDS, PLATFORM_TAGS, SENTIMENTS
 from ..types import Analysis
 
@@ -67,7 +68,7 @@ def engagement_metrics(gold: Sequence[dict], predicted: Sequence[Analysis]) -> d
     for g, p in zip(gold, predicted):
         gold_by_id = {e["id"]: e for e in g["engagements"]}
         for t in p.engagements:
-            ev_words.append(len(t.evidence.text.split()))
+            ev_words.append(count_words(t.evidence.text))
             if t.id in gold_by_id:
                 pol_n += 1
                 pol_hits += t.polarity == gold_by_id[t.id]["polarity"]

@@ -6,10 +6,10 @@ pronouns); every run of consecutive pieces of 3 to 25 words is a candidate, and 
 picks the one that shows the label best. A candidate's n-gram counts are the sum of its pieces' counts (as a
 document's are the sum of its sentences'), so each piece is counted once.
 
-Fast model, 5-fold CV (benchmark folds): evidence within 3-25 words 0.548 -> 0.987 of the predicted engagements,
-character-overlap F1 with the gold evidence 0.359 -> 0.383, but evidence sharing text with the gold one
-0.575 -> 0.528 (one clause of a long sentence misses more often than the whole sentence). A bonus for longer runs
-(0.529-0.538 / 0.379-0.381) or at least 6 words (0.529 / 0.386) did no better.
+Fast model, 5-fold CV (benchmark folds): evidence within 3-25 words 0.546 -> 0.991 of the predicted engagements,
+character-overlap F1 with the gold evidence 0.359 -> 0.390, but evidence sharing text with the gold one
+0.575 -> 0.523 (one clause of a long sentence misses more often than the whole sentence); at most 20 words:
+0.502 sharing, 0.388 F1.
 """
 
 from __future__ import annotations
@@ -20,22 +20,23 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from ..language.words import WORD, count_words
 from .features import NgramTfidf
 
 #: where a clause may begin: after punctuation, or before a conjunction or relative pronoun
 _BREAK = re.compile(r"[,;:()«»\"“”]|\s[-–—]\s|\s(?=(?:mais|car|donc|puis|sinon|pourtant|cependant|alors|parce|"
                     r"puisque|lorsque|quand|sauf|et|ou|qui|que|qu'|qu’|où|si|avec|sans|pour|afin)\b)", re.IGNORECASE)
-_WORD = re.compile(r"\w[\w'’-]*")
-_EDGES = " \t\r\n,;:-–—()«»\"“”"
+_EDGES = " \t\r\n,;:.!?…-–—()[]«»\"“”'’‘"
 _LONGEST_PIECE = 10  # words; a longer piece without a break is cut, so that some run always fits
 
 
 def clause_pieces(text: str, start: int, end: int) -> list[tuple[int, int, int]]:
     """``(start, end, words)`` of the pieces of ``text[start:end]`` between clause breaks (absolute offsets)."""
-    cuts = [start] + [start + m.end() for m in _BREAK.finditer(text, start, end) if start < start + m.end() < end]
+    # finditer's pos/endpos keep the text's own offsets
+    cuts = [start] + [m.end() for m in _BREAK.finditer(text, start, end) if start < m.end() < end]
     pieces = []
     for a, b in zip(cuts, cuts[1:] + [end]):
-        words = [m.span() for m in _WORD.finditer(text, a, b)]
+        words = [m.span() for m in WORD.finditer(text, a, b)]
         for k in range(0, len(words), _LONGEST_PIECE):
             chunk = words[k:k + _LONGEST_PIECE]
             pieces.append((a if k == 0 else chunk[0][0], b if k + _LONGEST_PIECE >= len(words) else chunk[-1][1],
@@ -73,7 +74,7 @@ def narrow_evidence(vectorizer: NgramTfidf, heads: Sequence, items: Sequence[tup
     out = [(s, e) for _, s, e, _ in items]
     jobs = []  # (item, pieces, runs)
     for k, (text, s, e, _) in enumerate(items):
-        if len(_WORD.findall(text, s, e)) <= max_words:
+        if count_words(text, s, e) <= max_words:
             continue
         pieces = clause_pieces(text, s, e)
         runs = candidate_runs(pieces, min_words, max_words)
