@@ -117,7 +117,7 @@ def suggestion_engagement_metrics(gold: Sequence[dict], predicted: Sequence[Anal
     n = right = 0
     for g, p in zip(gold, predicted):
         for x in p.suggestions:
-            shared = [(min(x.end, y["end"]) - max(x.start, y["start"]), y["engagement"]) for y in g["suggestions"]
+            shared = [(_shared((x.start, x.end), (y["start"], y["end"])), y["engagement"]) for y in g["suggestions"]
                       if _overlap((x.start, x.end), (y["start"], y["end"]))]
             if shared:
                 most = max(length for length, _ in shared)
@@ -154,12 +154,17 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -
     return float(np.sum(weights * np.abs(frac_pos - mean_pred)))
 
 
+def _shared(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Characters the two spans share (negative when apart)."""
+    return min(a[1], b[1]) - max(a[0], b[0])
+
+
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return min(a[1], b[1]) > max(a[0], b[0])
+    return _shared(a, b) > 0
 
 
 def _char_f1(predicted: tuple[int, int], gold: tuple[int, int]) -> float:
-    shared = min(predicted[1], gold[1]) - max(predicted[0], gold[0])
+    shared = _shared(predicted, gold)
     if shared <= 0:
         return 0.0
     precision, recall = shared / (predicted[1] - predicted[0]), shared / (gold[1] - gold[0])

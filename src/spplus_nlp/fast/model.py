@@ -348,8 +348,7 @@ class FastModel:
         limit = getattr(self, "max_evidence_words", None)  # models saved before it keep whole sentences
         if limit is None or not chosen:
             return [(s, e) for _, _, s, e in chosen]
-        sentence_heads = getattr(self, "sentence_heads_", {})
-        heads = [sentence_heads.get(lab) or self.engagement_heads_[lab] for lab in ENGAGEMENT_IDS]
+        heads = [self._sentence_head(lab) for lab in ENGAGEMENT_IDS]
         return narrow_evidence(self.vectorizer_, heads, [(texts[d], s, e, j) for d, j, s, e in chosen],
                                max_words=limit)
 
@@ -394,14 +393,18 @@ class FastModel:
     def _sentence_engagement_scores(self, Xs) -> np.ndarray:
         """How much each sentence shows each engagement under the n-gram heads: the sentence head's probability,
         else the document head's read on the sentence."""
-        sentence_heads = getattr(self, "sentence_heads_", {})
         P = np.zeros((Xs.shape[0], len(ENGAGEMENT_IDS)))
         for j, lab in enumerate(ENGAGEMENT_IDS):
-            head = sentence_heads.get(lab)
-            head = self.engagement_heads_[lab] if head is None else head
+            head = self._sentence_head(lab)
             if head is not None:
                 P[:, j] = head.predict_proba(Xs)[:, 1]
         return P
+
+    def _sentence_head(self, lab: str):
+        """The head that reads one engagement in a sentence: its sentence head, else its document head (None for a
+        label never trained)."""
+        head = getattr(self, "sentence_heads_", {}).get(lab)  # models saved before sentence heads have none
+        return self.engagement_heads_[lab] if head is None else head
 
     def _polarities(self, Xs, rows: list[int], doc_probs: list[np.ndarray], classes: list[str]) -> list[str]:
         """Polarity of each chosen engagement: its evidence sentence's polarity blended with the document's sentiment."""
