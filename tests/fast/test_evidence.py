@@ -73,3 +73,34 @@ def test_pieces_of_a_sentence_inside_a_text_never_cut_a_word():
     vectorizer = NgramTfidf(min_df=1).fit([LONG])
     [(s, e)] = narrow_evidence(vectorizer, [WordHead(vectorizer, "aimable")], [(text, len(first), len(text), 0)])
     assert text[s:e] == "mais l'agent du dernier jour était très aimable"  # whole words, no closing full stop
+
+
+class ProbaOnly:
+    """The same head seen only through ``predict_proba`` (the path for heads that are not logistic regressions)."""
+
+    def __init__(self, head):
+        self.head = head
+
+    def predict_proba(self, X):
+        return self.head.predict_proba(X)
+
+
+def _logistic_head(vectorizer, word):
+    from sklearn.linear_model import LogisticRegression
+
+    head = LogisticRegression().fit(vectorizer.transform(["a b", "c d"]), [0, 1])
+    head.coef_ = 10 * vectorizer.transform([word]).toarray()
+    head.intercept_ = np.array([-1.0])
+    return head
+
+
+def test_logistic_heads_read_block_by_block_pick_what_their_probabilities_pick():
+    vectorizer = NgramTfidf(min_df=1).fit([LONG, "documents apporter aimable a b c d"])
+    heads = [_logistic_head(vectorizer, "documents"), _logistic_head(vectorizer, "aimable")]
+    texts = [LONG, "Bonjour. " + LONG + " " + LONG.replace("aimable", "désagréable")]
+    items = [(t, s, len(t), j) for t in texts for s in (0, 9) if s < len(t) for j in (0, 1)]
+    spans = narrow_evidence(vectorizer, heads, items)
+    assert spans == narrow_evidence(vectorizer, [ProbaOnly(h) for h in heads], items)
+    assert spans == narrow_evidence(vectorizer, heads, items, runs_per_call=7)  # in several calls
+    for (text, _, _, j), (a, b) in zip(items, spans):
+        assert ("documents", "aimable")[j] in text[a:b]

@@ -19,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
 
 from ..language.words import WORD, count_words
 from .features import NgramTfidf
@@ -67,21 +68,33 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def narrow_evidence(vectorizer: NgramTfidf, heads: Sequence, items: Sequence[tuple[str, int, int, int]],
-                    min_words: int = 3, max_words: int = 25) -> list[tuple[int, int]]:
+                    min_words: int = 3, max_words: int = 25, runs_per_call: int = 4096) -> list[tuple[int, int]]:
     """The evidence span of each ``(text, start, end, label index)``: the sentence itself when it has at most
     ``max_words`` words, else its best-scoring clause run under ``heads[label index]`` (a classifier on
-    ``vectorizer``'s features with ``predict_proba``). One count of the pieces and one call per head for the batch."""
+    ``vectorizer``'s features with ``predict_proba``). Pieces are counted and runs scored in calls of about
+    ``runs_per_call`` runs, which bounds the memory their n-gram rows take."""
     out = [(s, e) for _, s, e, _ in items]
-    jobs = []  # (item, pieces, runs)
+    jobs, in_call = [], 0  # (item, pieces, runs)
     for k, (text, s, e, _) in enumerate(items):
         if count_words(text, s, e) <= max_words:
             continue
         pieces = clause_pieces(text, s, e)
         runs = candidate_runs(pieces, min_words, max_words)
-        if runs:
-            jobs.append((k, pieces, runs))
-    if not jobs:
-        return out
+        if not runs:
+            continue
+        jobs.append((k, pieces, runs))
+        in_call += len(runs)
+        if in_call >= runs_per_call:
+            _pick_best_runs(vectorizer, heads, items, jobs, out)
+            jobs, in_call = [], 0
+    if jobs:
+        _pick_best_runs(vectorizer, heads, items, jobs, out)
+    return out
+
+
+def _pick_best_runs(vectorizer: NgramTfidf, heads: Sequence, items: Sequence[tuple[str, int, int, int]],
+                    jobs: list, out: list[tuple[int, int]]) -> None:
+    """Write into ``out`` each job's best run, trimmed: one count of the pieces for all jobs."""
     piece_texts = [items[k][0][a:b] for k, pieces, _ in jobs for a, b, _ in pieces]
     counts = vectorizer.count(piece_texts)
     rows, cols, owner, at = [], [], [], 0
@@ -92,16 +105,41 @@ def narrow_evidence(vectorizer: NgramTfidf, heads: Sequence, items: Sequence[tup
             owner.append(n)
         at += len(pieces)
     to_runs = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(owner), len(piece_texts)))
-    X = vectorizer.weigh([to_runs @ c for c in counts])
-    owner = np.array(owner)
-    scores = np.zeros(len(owner))
+    blocks = vectorizer.weigh_blocks([to_runs @ c for c in counts])
     labels = np.array([items[jobs[n][0]][3] for n in owner])
-    for label in np.unique(labels):
-        picked = np.flatnonzero(labels == label)
-        scores[picked] = heads[label].predict_proba(X[picked])[:, 1]
+    scores = _run_scores(heads, blocks, labels)
     first = 0
-    for n, (k, pieces, runs) in enumerate(jobs):
+    for k, pieces, runs in jobs:
         best = runs[int(np.argmax(scores[first:first + len(runs)]))]
         first += len(runs)
         out[k] = trim(items[k][0], pieces[best[0]][0], pieces[best[1]][1])
-    return out
+
+
+def _run_scores(heads: Sequence, blocks: list[sp.csr_matrix], labels: np.ndarray) -> np.ndarray:
+    """Each run's score under its label's head, comparable between runs of the same label.
+
+    A binary linear head (the sentence heads are logistic regressions) is read as its decision function, block by
+    block: the same order as its probabilities, without joining the blocks into one matrix (a third of the
+    narrowing's time). Any other head gives its probability of the label."""
+    scores = np.zeros(len(labels))
+    linear = [lab for lab in np.unique(labels) if _binary_coef(heads[lab]) is not None]
+    if linear:
+        W = np.column_stack([_binary_coef(heads[lab]) for lab in linear])
+        S, at = np.zeros((len(labels), len(linear))), 0
+        for B in blocks:
+            S += B @ W[at:at + B.shape[1]]
+            at += B.shape[1]
+        for c, lab in enumerate(linear):
+            picked = labels == lab
+            scores[picked] = S[picked, c] + float(heads[lab].intercept_[0])
+    for lab in np.unique(labels):
+        if lab not in linear:
+            picked = np.flatnonzero(labels == lab)
+            X = sp.hstack([B[picked] for B in blocks], format="csr")
+            scores[picked] = heads[lab].predict_proba(X)[:, 1]
+    return scores
+
+
+def _binary_coef(head) -> np.ndarray | None:
+    coef = getattr(head, "coef_", None)
+    return coef[0] if isinstance(head, LogisticRegression) and coef is not None and coef.shape[0] == 1 else None

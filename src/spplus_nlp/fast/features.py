@@ -45,9 +45,12 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
 
     def weigh(self, counts: list[sp.csr_matrix]) -> sp.csr_matrix:
         """TF-IDF of (possibly summed) counts."""
+        return sp.hstack(self.weigh_blocks(counts), format="csr")
+
+    def weigh_blocks(self, counts: list[sp.csr_matrix]) -> list[sp.csr_matrix]:
+        """TF-IDF of (possibly summed) counts, one matrix per block: ``weigh`` without joining them."""
         # scikit-learn refuses zero rows (a batch of texts with no sentence); their weights are zero rows too
-        return sp.hstack([w.transform(c) if c.shape[0] else sp.csr_matrix(c.shape) for w, c in
-                          zip(self.weights_, counts)], format="csr")
+        return [w.transform(c) if c.shape[0] else sp.csr_matrix(c.shape) for w, c in zip(self.weights_, counts)]
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         return self.weigh(self.count(texts))
