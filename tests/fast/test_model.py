@@ -294,11 +294,46 @@ def test_dense_sentence_vectors_feed_a_second_suggestion_head(make_toy_examples)
     only = copy.deepcopy(model)
     only.dense_sentence_heads_ = {}
     assert only.reads_sentence_vectors
-    with pytest.raises(ValueError, match="suggestion heads read dense sentence vectors"):
+    with pytest.raises(ValueError, match="suggestion or sentiment heads read dense sentence vectors"):
         only.predict([text])
     plain = FastModel().fit(examples)
     assert plain.suggestion_stacker_ is None and plain.suggestion_dense_head_ is None
     assert not plain.reads_sentence_vectors
+
+
+def test_dense_sentence_vectors_feed_the_sentiment_head(make_toy_examples):
+    from spplus_nlp.fast.model import FastModel
+    from spplus_nlp.language import segment_sentences
+
+    examples = make_toy_examples(repeat=4)
+    texts = [ex["text"] for ex in examples]
+    bounds = list(segment_sentences(texts))
+    rng = np.random.default_rng(0)
+    sentiments = ["positif", "neutre", "négatif"]
+
+    def vectors(labels):  # 8 dimensions: noise, and one dimension per sentiment flagged in every sentence
+        out = []
+        for label, bs in zip(labels, bounds):
+            v = rng.normal(0, 0.1, (len(bs), 8))
+            v[:, 1 + sentiments.index(label)] += 1.0
+            out.append(v)
+        return out
+
+    model = FastModel().fit(examples, sentence_vectors=vectors([ex["sentiment"] for ex in examples]))
+    assert model.sentiment_reads_vectors_ and model.reads_sentence_vectors
+    n_ngrams = sum(len(c.vocabulary_) for c in model.vectorizer_.counters_)
+    assert model.sentiment_.estimator_.coef_.shape[1] == n_ngrams + 8  # n-grams, then the document's mean vector
+
+    text, b = texts[0], bounds[0]
+    proba = {lab: model.predict([text], [b], vectors([lab]))[0].sentiment.scores for lab in sentiments}
+    for lab in sentiments:  # the flag moves the sentiment towards its label
+        assert proba[lab][lab] > min(proba[other][lab] for other in sentiments if other != lab)
+    no_dense = FastModel(dense_sentiment=False).fit(examples, sentence_vectors=vectors([ex["sentiment"] for ex in examples]))
+    assert not no_dense.sentiment_reads_vectors_
+    assert no_dense.sentiment_.estimator_.coef_.shape[1] == n_ngrams
+    old = copy.deepcopy(no_dense)  # saved before the attribute existed: reads n-grams only
+    del old.sentiment_reads_vectors_, old.dense_sentiment
+    assert old.predict([text], [b], vectors(["positif"])) == no_dense.predict([text], [b], vectors(["positif"]))
 
 
 def test_a_long_evidence_sentence_is_narrowed_to_a_clause(toy_model):

@@ -39,7 +39,7 @@ _DEFAULT_DOC_WEIGHT = 0.5  # the document's sentiment against the evidence's pol
 class FastModel:
     def __init__(self, C: float = 4.0, cue_weight: float = 1.0, polarity_doc_weight: float | None = None,
                  threshold_objective: str = "micro", sentence_evidence: bool = True, dense_C: float = 4.0,
-                 max_evidence_words: int | None = 25, random_state: int = 0):
+                 max_evidence_words: int | None = 25, dense_sentiment: bool = True, random_state: int = 0):
         self.C = C
         self.cue_weight = cue_weight
         self.polarity_doc_weight = polarity_doc_weight  # None: tuned on out-of-fold predictions at fit
@@ -49,6 +49,8 @@ class FastModel:
         self.dense_C = dense_C  # of the sentence heads on dense sentence vectors, when ``fit`` is given some
         # an evidence sentence longer than this is narrowed to its best clause (guideline: 3 to 25 words); None: never
         self.max_evidence_words = max_evidence_words
+        # with dense sentence vectors, the sentiment head also reads the document's mean vector
+        self.dense_sentiment = dense_sentiment
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
@@ -58,8 +60,9 @@ class FastModel:
         ``sentence_vectors``: optional dense vectors of those sentences (one (n_sentences, dim) array per example),
         e.g. a frozen encoder's; rows are L2-normalised here. Each engagement with a sentence head then gets a
         second one on them, stacked with the others (not with ``sentence_evidence=False``), and the
-        suggestion-sentence classifier gets one too (whatever ``sentence_evidence``); ``predict`` must then be given
-        the same kind of vectors."""
+        suggestion-sentence classifier gets one too (whatever ``sentence_evidence``), and with ``dense_sentiment``
+        the sentiment head reads the mean of each document's vectors next to its n-grams; ``predict`` must then be
+        given the same kind of vectors."""
         if self.threshold_objective not in ("micro", "label"):
             raise ValueError(f"threshold_objective={self.threshold_objective!r}: expected 'micro' or 'label'")
         texts = [ex["text"] for ex in examples]
@@ -69,7 +72,8 @@ class FastModel:
         V = None if sentence_vectors is None else _stack_vectors(sentence_vectors, bounds)
         self.vectorizer_ = NgramTfidf().fit(texts)
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
-        self._fit_sentiment(X, [ex["sentiment"] for ex in examples])
+        self.sentiment_reads_vectors_ = V is not None and self.dense_sentiment
+        self._fit_sentiment(self._sentiment_features(X, V, bounds), [ex["sentiment"] for ex in examples])
 
         annotated = [i for i, ex in enumerate(examples) if ex.get("annotated", True)]
         Y = np.array([[any(e["id"] == lab for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
@@ -95,7 +99,18 @@ class FastModel:
     def reads_sentence_vectors(self) -> bool:
         """True when ``predict`` needs ``sentence_vectors`` (fitted with some)."""
         # models saved before the dense heads have none
-        return bool(getattr(self, "dense_sentence_heads_", None)) or getattr(self, "suggestion_stacker_", None) is not None
+        return (bool(getattr(self, "dense_sentence_heads_", None)) or getattr(self, "suggestion_stacker_", None) is not None
+                or getattr(self, "sentiment_reads_vectors_", False))
+
+    def _sentiment_features(self, X, V: np.ndarray | None, bounds) -> sp.csr_matrix:
+        """The documents' n-grams, and the mean of their sentence vectors when the sentiment head reads them.
+
+        The frozen encoder's mean vector knows words the n-grams never saw. Fast model in the benchmark folds with
+        the frozen vectors (scratch experiment): sentiment macro-F1 0.697 -> 0.730 (the vector block weighted 1,
+        as each unit-length n-gram block; 0.731 weighted 2, 0.715 weighted 0.5)."""
+        if not getattr(self, "sentiment_reads_vectors_", False):  # models saved before it have no such attribute
+            return X
+        return sp.hstack([X, sp.csr_matrix(_document_vectors(V, bounds))], format="csr")
 
     def _fit_sentiment(self, X, y) -> None:
         self.sentiment_ = StackedSentiment(self._linear(), cv=5, random_state=self.random_state).fit(X, y)
@@ -286,11 +301,11 @@ class FastModel:
         V = None
         if self.reads_sentence_vectors:
             if sentence_vectors is None:
-                raise ValueError("this model's engagement or suggestion heads read dense sentence vectors (it was fitted with "
+                raise ValueError("this model's engagement, suggestion or sentiment heads read dense sentence vectors (it was fitted with "
                                  "sentence_vectors): pass the same kind of vectors to predict")
             V = _stack_vectors(sentence_vectors, bounds)
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
-        sent_probs = self.sentiment_.predict_proba(X)
+        sent_probs = self.sentiment_.predict_proba(self._sentiment_features(X, V, bounds))
         sent_classes = list(self.sentiment_.classes_)
         flat = [(d, s, e) for d, bs in enumerate(bounds) for s, e in bs]
         sentences = [texts[d][s:e] for d, s, e in flat]
@@ -496,6 +511,15 @@ def _stack_vectors(vectors: Sequence[np.ndarray], bounds: Sequence[Sequence[tupl
         return np.zeros((0, max((np.shape(v)[1] for v in vectors), default=0)))
     V = np.concatenate(rows)
     return V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
+
+
+def _document_vectors(V: np.ndarray, bounds: Sequence[Sequence[tuple[int, int]]]) -> np.ndarray:
+    """Each document's mean sentence vector (rows of ``V``, in the order of ``bounds``), unit length; zero for a
+    document without sentences."""
+    owner = np.repeat(np.arange(len(bounds)), [len(b) for b in bounds])
+    D = np.zeros((len(bounds), V.shape[1]))
+    np.add.at(D, owner, V)
+    return D / np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-12)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
