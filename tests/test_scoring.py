@@ -23,7 +23,7 @@ def test_score_export_one_record_per_row_in_order(export, tmp_path, toy_analyzer
     counts = scoring.score_export(export, out, batch_size=3, progress=False)
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in records] == [str(i) for i in range(7)]
-    assert counts == {"read": 7, "rows": 7, "errors": 1}
+    assert counts == {"read": 7, "rows": 7, "errors": 1, "duplicate_ids": 0}
     assert records[3]["error"] == "row 4: empty text (no Titre / Description)"
     assert records[3]["engagements"] == [] and records[3]["sentiment"] is None
     assert records[0]["error"] is None and records[0]["sentiment"]["label"] in {"positif", "neutre", "négatif"}
@@ -55,3 +55,36 @@ def test_a_model_that_cannot_load_fails_the_run_cleanly(export, tmp_path, worker
     (broken / "model.joblib").write_bytes(b"not a model")
     with pytest.raises(ModelLoadError, match="model"):
         scoring.score_export(export, tmp_path / "o.jsonl", model=str(broken), workers=workers, progress=False)
+
+
+def test_bad_input_or_output_is_refused_before_anything_is_written(export, tmp_path, toy_analyzer, monkeypatch):
+    from spplus_nlp.io.exports import ExportError
+    from spplus_nlp.io.writers import OutputError
+
+    loads = []
+    monkeypatch.setattr(scoring, "load", lambda model: loads.append(model) or toy_analyzer)
+    out = tmp_path / "scored.jsonl"
+    out.write_text("previous results\n", encoding="utf-8")
+    no_text = tmp_path / "no_text.csv"
+    no_text.write_text("ID expérience;Note\n1;5\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="no text columns"):
+        scoring.score_export(no_text, out, progress=False)
+    with pytest.raises(ExportError, match="no such file"):
+        scoring.score_export(tmp_path / "missing.csv", out, progress=False)
+    with pytest.raises(OutputError, match="overwrite the input"):
+        scoring.score_export(export, export, progress=False)
+    with pytest.raises(OutputError, match="unknown output format"):
+        scoring.score_export(export, tmp_path / "o.txt", progress=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        scoring.score_export(export, out, batch_size=0, progress=False)
+    assert out.read_text(encoding="utf-8") == "previous results\n" and loads == []  # checked before the model loads
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["export.csv", "no_text.csv", "scored.jsonl"])
+
+
+def test_rows_sharing_an_id_are_all_scored_and_counted(tmp_path, toy_analyzer, monkeypatch):
+    monkeypatch.setattr(scoring, "load", lambda model: toy_analyzer)
+    export = tmp_path / "dup.csv"
+    export.write_text("ID expérience;Titre;Description\n1;A;Trop d'attente.\n1;B;Bon accueil.\n2;C;Rien.\n",
+                      encoding="utf-8")
+    counts = scoring.score_export(export, tmp_path / "o.jsonl", progress=False)
+    assert counts["read"] == counts["rows"] == 3 and counts["duplicate_ids"] == 1

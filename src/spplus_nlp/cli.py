@@ -25,9 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=None, help="shipped model name (fast) or trained model directory")
     p.add_argument("--id-column")
     p.add_argument("--text-columns", help="comma-separated, joined with '. ' (default Titre,Description)")
-    p.add_argument("--batch-size", type=int, default=1024,
+    p.add_argument("--encoding", default="utf-8", help="of a CSV or JSON input (default utf-8; cp1252 for a "
+                   "French Excel's exports)")
+    p.add_argument("--batch-size", type=_positive, default=1024,
                    help="rows per model call (larger: faster, more memory; default 1024)")
-    p.add_argument("--workers", type=int, default=1, help="processes (each loads the model once)")
+    p.add_argument("--workers", type=_positive, default=1, help="processes (each loads the model once)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _model_options(p)
 
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--export", required=True, help="the export that was scored (for each row's service)")
     p.add_argument("--id-column")
     p.add_argument("--text-columns")
+    p.add_argument("--encoding", default="utf-8", help="of the export (default utf-8)")
     p.add_argument("-o", "--output", help=".md or .json (default: Markdown on stdout)")
     p.add_argument("--max-suggestions", type=int, default=5)
 
@@ -66,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     return {"analyze": _analyze, "score": _score, "evaluate": _evaluate, "train": _train,
             "improvements": _improvements}[args.command](args)
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
+    return number
 
 
 def _model_options(p) -> None:
@@ -99,6 +109,7 @@ def _analyze(args) -> int:
 
 def _score(args) -> int:
     from .io.exports import ExportError
+    from .io.writers import OutputError
     from .models import ModelError, ModelOptionError
     from .scoring import ModelLoadError, score_export
 
@@ -106,22 +117,28 @@ def _score(args) -> int:
     try:
         counts = score_export(args.input, args.output, model=args.model, id_column=args.id_column,
                               text_columns=columns, batch_size=args.batch_size, workers=args.workers,
-                              progress=not args.quiet, model_options=_load_options(args))
-    except (ExportError, ModelError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
+                              progress=not args.quiet, model_options=_load_options(args), encoding=args.encoding)
+    except (ExportError, OutputError, ModelError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
-    print(f"{counts['read']} rows scored into {args.output} ({counts['errors']} with an error)", file=sys.stderr)
+    duplicates = f"; {counts['duplicate_ids']} with the id of an earlier row" if counts["duplicate_ids"] else ""
+    print(f"{counts['read']} rows scored into {args.output} ({counts['errors']} with an error{duplicates})",
+          file=sys.stderr)
     return 0
 
 
 def _improvements(args) -> int:
     from .improvements import aggregate, to_markdown
-    from .io.exports import read_export
+    from .io.exports import ExportError, read_export
 
     records = [json.loads(line) for line in Path(args.scored).read_text(encoding="utf-8").splitlines() if line.strip()]
     columns = args.text_columns.split(",") if args.text_columns else None
-    services = aggregate(records, read_export(args.export, id_column=args.id_column, text_columns=columns),
-                         max_suggestions=args.max_suggestions)
+    try:
+        rows = read_export(args.export, id_column=args.id_column, text_columns=columns, encoding=args.encoding)
+        services = aggregate(records, rows, max_suggestions=args.max_suggestions)
+    except (ExportError, ValueError) as err:
+        print(f"spplus-nlp: {err}", file=sys.stderr)
+        return 2
     if args.output and args.output.endswith(".json"):
         Path(args.output).write_text(json.dumps(services, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     elif args.output:

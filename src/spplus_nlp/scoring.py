@@ -11,7 +11,7 @@ from typing import Iterable, Iterator, Sequence
 from tqdm import tqdm
 
 from .io.exports import ExportRow, read_export
-from .io.writers import ResultWriter
+from .io.writers import ResultWriter, check_output
 from .models import ModelOptionError, check_options
 from .pipeline import Analyzer, load
 
@@ -65,26 +65,36 @@ def _score_in_worker(rows: list[ExportRow]) -> list[dict]:
 
 def _chunks(rows: Iterable[ExportRow], size: int, counts: dict) -> Iterator[list[ExportRow]]:
     it = iter(rows)
+    seen: set[str] = set()
     while chunk := list(itertools.islice(it, size)):
         counts["read"] += len(chunk)
         for r in chunk:
             r.fields = {}  # the raw row is not needed past reading: do not ship it to workers
+            if r.id is not None:
+                counts["duplicate_ids"] += r.id in seen
+                seen.add(r.id)
         yield chunk
 
 
 def score_export(input_path: str | Path, output_path: str | Path, model: str | None = None,
                  id_column: str | None = None, text_columns: Sequence[str] | None = None,
                  batch_size: int = 1024, workers: int = 1, progress: bool = True,
-                 model_options: dict | None = None) -> dict:
-    """Score ``input_path`` into ``output_path``. Returns counts: rows read, rows written (equal), rows in error.
+                 model_options: dict | None = None, encoding: str = "utf-8") -> dict:
+    """Score ``input_path`` into ``output_path``. Returns counts: rows read, rows written (equal), rows in error,
+    rows whose id an earlier row already had.
 
-    ``model_options`` go to :func:`spplus_nlp.load` (e.g. ``{"quantize": True}`` for the accurate model).
+    ``model_options`` go to :func:`spplus_nlp.load` (e.g. ``{"quantize": True}`` for the accurate model). The
+    output, the input and the model are checked in that order before the output is written: a failed run leaves an
+    existing output as it was.
     """
+    if batch_size < 1 or workers < 1:
+        raise ValueError(f"batch_size and workers must be at least 1 (got {batch_size} and {workers})")
     model_options = model_options or {}
+    check_output(output_path, input_path)
     check_options(model, **model_options)  # here, not in a worker that could only die
-    analyzer = _load_or_explain(model, model_options) if workers <= 1 else None  # before the output is opened
-    rows = read_export(input_path, id_column=id_column, text_columns=text_columns)
-    counts = {"read": 0, "rows": 0, "errors": 0}
+    rows = read_export(input_path, id_column=id_column, text_columns=text_columns, encoding=encoding)
+    analyzer = _load_or_explain(model, model_options) if workers <= 1 else None
+    counts = {"read": 0, "rows": 0, "errors": 0, "duplicate_ids": 0}
     chunks = _chunks(rows, batch_size, counts)
     bar = tqdm(unit=" rows", disable=not progress, desc="scoring")
     with ResultWriter(output_path) as writer:
@@ -94,9 +104,9 @@ def score_export(input_path: str | Path, output_path: str | Path, model: str | N
                 _drain(pool.imap(_score_in_worker, chunks), writer, counts, bar)
         else:
             _drain((score_rows(analyzer, c) for c in chunks), writer, counts, bar)
+        if writer.count != counts["read"]:  # never lose or duplicate a row silently (the output is not kept)
+            raise RuntimeError(f"wrote {writer.count} records for {counts['read']} input rows")
     bar.close()
-    if writer.count != counts["read"]:  # never lose or duplicate a row silently
-        raise RuntimeError(f"wrote {writer.count} records for {counts['read']} input rows")
     return counts
 
 

@@ -31,3 +31,16 @@ def test_per_service_ranking_and_suggestions():
 def test_rows_without_service_are_grouped():
     services = aggregate([_rec("z", [("E5", "négatif")])], [ExportRow(1, "z", "x")])
     assert services[0]["service"] == "(service inconnu)"
+
+
+def test_rows_that_share_an_id_keep_their_own_service_and_a_foreign_scored_file_is_refused():
+    import pytest
+
+    rows = [ExportRow(1, "1", "x", service="CAF Lyon"), ExportRow(2, "1", "x", service="Mairie Paris")]
+    records = [_rec("1", [("E4", "négatif")], [("Il faudrait plus de personnel", "E4", 0.9)]), _rec("1")]
+    by_service = {s["service"]: s for s in aggregate(records, rows)}
+    assert by_service["CAF Lyon"]["n_suggestions"] == 1 and by_service["Mairie Paris"]["n_suggestions"] == 0
+    with pytest.raises(ValueError, match="row 2: id 'x'"):
+        aggregate([records[0], _rec("x")], rows)
+    with pytest.raises(ValueError, match="differ in length"):
+        aggregate(records[:1], rows)

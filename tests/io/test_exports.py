@@ -67,3 +67,73 @@ def test_custom_columns_and_clear_errors(tmp_path):
         list(read_export(tmp_path / "x.xlsx"))
     with pytest.raises(ExportError, match="no such file"):
         list(read_export(tmp_path / "missing.csv"))
+
+
+def test_problems_with_the_whole_file_are_raised_when_read_export_is_called(tmp_path):
+    (tmp_path / "header.csv").write_text("ID expérience;Titre;Description\n", encoding="utf-8")
+    assert list(read_export(tmp_path / "header.csv")) == []  # no rows, but the columns were checked:
+    with pytest.raises(ExportError, match="text column"):
+        read_export(tmp_path / "header.csv", text_columns=["Nope"])  # no iteration needed
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(ExportError, match="empty file"):
+        read_export(tmp_path / "empty.csv")
+    (tmp_path / "broken.json").write_text('[{"titre": "a",', encoding="utf-8")
+    with pytest.raises(ExportError, match="invalid JSON"):
+        read_export(tmp_path / "broken.json")
+    (tmp_path / "zero.parquet").write_bytes(b"")
+    with pytest.raises(ExportError, match="Parquet"):
+        read_export(tmp_path / "zero.parquet")
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    assert list(read_export(tmp_path / "empty.jsonl")) == []
+
+
+def test_a_file_not_in_the_encoding_says_which_line_and_what_to_pass(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_bytes("ID expérience;Titre;Description\n1;Accueil;Très bon accueil\n".encode("cp1252"))
+    with pytest.raises(ExportError, match=r"line 1 is not valid utf-8 .*--encoding cp1252"):
+        read_export(p)
+    [row] = read_export(p, encoding="cp1252")
+    assert row.text == "Accueil. Très bon accueil"
+    jl = tmp_path / "e.jsonl"
+    jl.write_bytes('{"id": "1", "titre": "a", "description": "b"}\n'.encode()
+                   + '{"id": "2", "titre": "é", "description": "b"}\n'.encode("latin-1"))
+    ok, bad = read_export(jl)
+    assert ok.error is None and bad.error.startswith("row 2: not valid utf-8")
+
+
+def test_csv_rows_with_too_many_fields_are_row_errors_and_the_header_picks_the_delimiter(tmp_path):
+    p = tmp_path / "e.csv"
+    p.write_text("ID expérience;Titre;Description;Note (1, 5)\n1;A;bon, vraiment;5\n2;B;x;y;z;w\n3;C;super\n",
+                 encoding="utf-8")
+    rows = list(read_export(p))
+    assert [r.row for r in rows] == [1, 2, 3]
+    assert rows[0].text == "A. bon, vraiment" and rows[2].text == "C. super" and rows[2].error is None
+    assert rows[1].error.startswith("row 2: 6 fields where the header has 4")
+    single = tmp_path / "single.csv"
+    single.write_text("Description\nBon accueil, merci, vraiment\nTrès bien; rapide\n", encoding="utf-8")
+    assert [r.text for r in read_export(single, text_columns=["Description"])] == [
+        "Bon accueil, merci, vraiment", "Très bien; rapide"]
+
+
+def test_columns_come_from_every_json_record_and_odd_ids_are_written_safely(tmp_path):
+    jl = tmp_path / "api.jsonl"  # the API leaves out null keys: the first record has no id and no title
+    jl.write_text('{"description": "x"}\n{"id_experience": 42, "titre": "B", "description": "y"}\n', encoding="utf-8")
+    first, second = read_export(jl)
+    assert second.id == "42" and first.id.startswith("h") and first.text == "x"
+    bad_id = tmp_path / "odd.jsonl"
+    bad_id.write_text('{"id": "2\\udc00", "titre": "B", "description": "y"}\n', encoding="utf-8")
+    [row] = read_export(bad_id)
+    assert row.id == "2\\udc00"
+    title_only = tmp_path / "t.jsonl"
+    title_only.write_text('{"titre": "Accueil parfait"}\n{"titre": "B", "description": "y"}\n', encoding="utf-8")
+    row, _ = read_export(title_only)
+    assert row.id is not None and row.id.startswith("h") and row.text == "Accueil parfait"
+
+
+def test_a_file_without_header_is_not_echoed_in_the_error(tmp_path):
+    p = tmp_path / "e.csv"
+    p.write_text("101;Mon dossier;Madame Dupont au 06 12 34 56 78 ne répond jamais au téléphone\n", encoding="utf-8")
+    with pytest.raises(ExportError) as err:
+        read_export(p)
+    assert "Dupont" not in str(err.value) and "Mon dossier" not in str(err.value)
+    assert "not a header row" in str(err.value)

@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from spplus_nlp.io.writers import ResultWriter
+from spplus_nlp.io.writers import FLAT_COLUMNS, OutputError, ResultWriter, check_output
 
 RECORDS = [
     {"id": "1", "sentiment": {"label": "positif", "scores": {"positif": 1.0}}, "engagements": [{"id": "E1"}],
@@ -31,3 +31,32 @@ def test_one_record_per_row_in_order(tmp_path, ext):
 def test_unknown_extension():
     with pytest.raises(ValueError, match="unknown output format"):
         ResultWriter("x.xlsx")
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "csv", "parquet"])
+def test_a_failed_run_leaves_an_existing_output_as_it_was(tmp_path, ext):
+    out = tmp_path / f"o.{ext}"
+    out.write_bytes(b"previous results")
+    with pytest.raises(RuntimeError):
+        with ResultWriter(out) as w:
+            w.write(RECORDS)
+            raise RuntimeError("the model failed")
+    assert out.read_bytes() == b"previous results"
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("ext", ["csv", "parquet"])
+def test_no_rows_still_give_a_readable_file_with_its_columns(tmp_path, ext):
+    out = tmp_path / f"o.{ext}"
+    with ResultWriter(out):
+        pass
+    frame = pd.read_csv(out) if ext == "csv" else pd.read_parquet(out)
+    assert list(frame.columns) == list(FLAT_COLUMNS) and len(frame) == 0
+
+
+def test_the_output_may_not_be_the_input(tmp_path):
+    export = tmp_path / "e.jsonl"
+    export.write_text("{}\n", encoding="utf-8")
+    with pytest.raises(OutputError, match="overwrite the input"):
+        check_output(tmp_path / "." / "e.jsonl", export)
+    assert check_output(tmp_path / "o.jsonl", export) == "jsonl"

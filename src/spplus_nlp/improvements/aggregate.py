@@ -8,6 +8,7 @@ suggestions grouped by engagement, the most confident first. Only suggestion spa
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from itertools import zip_longest
 from typing import Iterable
 
 from ..io.exports import ExportRow
@@ -18,14 +19,22 @@ UNKNOWN_SERVICE = "(service inconnu)"
 
 def aggregate(records: Iterable[dict], rows: Iterable[ExportRow], max_suggestions: int = 5,
               min_experiences: int = 1) -> list[dict]:
-    """One entry per service, services with the most criticised engagements first."""
-    service_of = {r.id: (r.service or UNKNOWN_SERVICE) for r in rows}
+    """One entry per service, services with the most criticised engagements first.
+
+    ``records`` and ``rows`` are matched by position (``score`` writes one record per row, in order), so rows that
+    share an id keep their own service; a ``ValueError`` names the first row where the two disagree."""
     by_service: dict[str, dict] = defaultdict(lambda: {"experiences": 0, "negative": Counter(), "mentions": Counter(),
                                                        "suggestions": defaultdict(list)})
-    for rec in records:
+    for n, (rec, row) in enumerate(zip_longest(records, rows), 1):
+        if rec is None or row is None:
+            raise ValueError(f"the scored file and the export differ in length (from row {n}): was the scored file "
+                             f"written from this export?")
+        if rec.get("id") != row.id:
+            raise ValueError(f"row {n}: id {rec.get('id')!r} in the scored file but {row.id!r} in the export: was "
+                             f"the scored file written from this export?")
         if rec.get("error"):
             continue
-        entry = by_service[service_of.get(rec["id"], UNKNOWN_SERVICE)]
+        entry = by_service[row.service or UNKNOWN_SERVICE]
         entry["experiences"] += 1
         for e in rec["engagements"]:
             entry["mentions"][e["id"]] += 1

@@ -1,18 +1,22 @@
 """Read SP+ exports (CSV with ``;`` or ``,``, the platform's JSON API, JSON Lines, Parquet) row by row.
 
 Every input row yields exactly one :class:`ExportRow`, in input order. A row that cannot be analysed (no text, a
-broken JSON line) carries an ``error`` naming the row and the problem instead of stopping the run.
+broken JSON line, a CSV line with more fields than the header) carries an ``error`` naming the row and the problem
+instead of stopping the run. What makes the whole export unreadable (a missing file, an unknown format, a wrong
+encoding, missing columns) raises :class:`ExportError` when :func:`read_export` is called, before any row is read,
+so that a caller can check its input before it opens its output.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .text import compose_text, stable_id
@@ -21,10 +25,14 @@ ID_COLUMNS: tuple[str, ...] = ("ID expérience", "id_experience", "id")
 TEXT_COLUMNS: tuple[tuple[str, ...], ...] = (("Titre", "Description"), ("titre", "description"))
 SERVICE_COLUMNS: tuple[str, ...] = ("Intitulé structure 1", "intitule_structures", "intitule_structure")
 CHUNK_ROWS = 10_000
+#: JSON Lines records read ahead to learn the columns (the API leaves out the keys of null fields)
+PEEK_RECORDS = 1_000
+_DELIMITERS = ";,\t"
+_LONGEST_SHOWN_NAME = 40  # a longer "column name" is likely a review in a file without a header: not echoed
 
 
 class ExportError(ValueError):
-    """The export as a whole cannot be read (unknown format, missing columns)."""
+    """The export as a whole cannot be read (unknown format, wrong encoding, missing columns)."""
 
 
 @dataclass
@@ -41,40 +49,48 @@ def read_export(
     path: str | Path,
     id_column: str | None = None,
     text_columns: Sequence[str] | None = None,
+    encoding: str = "utf-8",
 ) -> Iterator[ExportRow]:
-    """Yield one :class:`ExportRow` per row of the export at ``path``, in order."""
+    """An iterator of one :class:`ExportRow` per row of the export at ``path``, in order.
+
+    The file is opened and its columns checked here (an :class:`ExportError` says what is wrong); the rows are read
+    lazily. ``encoding`` applies to CSV and JSON files (e.g. ``cp1252`` for exports saved by a French Excel)."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise ExportError(f"{path}: no such file")
-    records = _records(path)
-    first = next(records, None)
-    if first is None:
-        return
-    n, row = first
-    columns = list(row) if isinstance(row, dict) else []
+    columns, records = _open(path, encoding)
+    if columns is None:  # a JSON file without a single record: no columns to check, no rows
+        return iter(())
     id_col, text_cols = _resolve_columns(path, columns, id_column, text_columns)
     service_col = next((c for c in SERVICE_COLUMNS if c in columns), None)
-    yield _to_row(n, row, id_col, text_cols, service_col)
-    for n, row in records:
-        yield _to_row(n, row, id_col, text_cols, service_col)
+    return (_to_row(n, row, id_col, text_cols, service_col) for n, row in records)
 
 
 def _resolve_columns(path, columns, id_column, text_columns):
     if id_column is not None and id_column not in columns:
-        raise ExportError(f"{path}: id column {id_column!r} not found; columns are {columns}")
+        raise ExportError(f"{path}: id column {id_column!r} not found; columns are {_show(columns)}")
     id_col = id_column or next((c for c in ID_COLUMNS if c in columns), None)
     if text_columns:
         missing = [c for c in text_columns if c not in columns]
         if missing:
-            raise ExportError(f"{path}: text column(s) {missing} not found; columns are {columns}")
+            raise ExportError(f"{path}: text column(s) {missing} not found; columns are {_show(columns)}")
         return id_col, tuple(text_columns)
     for candidate in TEXT_COLUMNS:
         if all(c in columns for c in candidate):
             return id_col, candidate
     raise ExportError(
         f"{path}: no text columns found (expected one of {[list(c) for c in TEXT_COLUMNS]}; "
-        f"pass text_columns / --text-columns); columns are {columns}"
+        f"pass text_columns / --text-columns); columns are {_show(columns)}"
     )
+
+
+def _show(columns: Sequence[str]) -> list[str] | str:
+    """Column names for an error message, or a warning instead of them when the first line looks like data (a file
+    without a header row): review text is personal data and does not go to the logs."""
+    if any(len(c) > _LONGEST_SHOWN_NAME or c.strip().isdigit() for c in columns):
+        return (f"not shown: {len(columns)} fields, the first line looks like a row of data (a number or a long "
+                f"text), not a header row")
+    return list(columns)
 
 
 def _to_row(n: int, row, id_col, text_cols, service_col) -> ExportRow:
@@ -82,12 +98,12 @@ def _to_row(n: int, row, id_col, text_cols, service_col) -> ExportRow:
         return ExportRow(row=n, id=None, text="", error=f"row {n}: {row}")
     values = [row.get(c) for c in text_cols]
     text = compose_text(*values) if len(values) == 2 else compose_text(None, ". ".join(_str(v) for v in values if _str(v)))
-    rid = _str(row.get(id_col)) if id_col else ""
-    if not rid:  # exports without ids (the JSON API's long file) get a stable hash of the description
-        rid = stable_id(values[-1]) if _str(values[-1]) else None
-    service = _str(row.get(service_col)) or None if service_col else None
+    rid = _printable(_str(row.get(id_col))) if id_col else ""
+    if not rid and text:  # exports without ids (the JSON API's long file) get a stable hash of the description
+        rid = stable_id(values[-1] if _str(values[-1]) else text)
+    service = _printable(_str(row.get(service_col))) or None if service_col else None
     error = None if text else f"row {n}: empty text (no {' / '.join(text_cols)})"
-    return ExportRow(row=n, id=rid, text=text, service=service, error=error, fields=row)
+    return ExportRow(row=n, id=rid or None, text=text, service=service, error=error, fields=row)
 
 
 def _str(value) -> str:
@@ -98,62 +114,144 @@ def _str(value) -> str:
     return str(value).strip()
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict | str]]:
-    suffix = path.suffix.lower()
-    if suffix in {".csv", ".tsv", ".txt"}:
-        return _csv_records(path)
-    if suffix in {".jsonl", ".ndjson"}:
-        return _jsonl_records(path)
-    if suffix == ".json":
-        return _json_records(path)
-    if suffix in {".parquet", ".pq"}:
-        return _parquet_records(path)
-    raise ExportError(f"{path}: unknown export format {suffix!r} (expected .csv, .json, .jsonl or .parquet)")
-
-
-def _csv_records(path: Path):
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        sample = f.read(65536)
+def _printable(value: str) -> str:
+    """``value`` that every output format can encode: a lone surrogate (broken JSON escapes) is written as ``\\udc00``."""
     try:
-        sep = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=";,\t").delimiter
-    except csv.Error:
-        sep = ";" if sample.count(";") >= sample.count(",") else ","
-    n = 0
-    reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", chunksize=CHUNK_ROWS)
-    for chunk in reader:
-        for rec in chunk.to_dict("records"):
-            n += 1
-            yield n, rec
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _jsonl_records(path: Path):
-    n = 0
-    with open(path, encoding="utf-8-sig") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            n += 1
+def _open(path: Path, encoding: str) -> tuple[list[str] | None, Iterator[tuple[int, dict | str]]]:
+    """(the export's columns, its records as ``(row number, dict or the reason it is not one)``); the columns are
+    None for a JSON file without records."""
+    suffix = path.suffix.lower()
+    readers = {".csv": _csv, ".tsv": _csv, ".txt": _csv, ".jsonl": _jsonl, ".ndjson": _jsonl, ".json": _json,
+               ".parquet": _parquet, ".pq": _parquet}
+    if suffix not in readers:
+        raise ExportError(f"{path}: unknown export format {suffix!r} (expected .csv, .json, .jsonl or .parquet)")
+    return readers[suffix](path, encoding)
+
+
+def _decoding_error(path: Path, encoding: str, err: UnicodeDecodeError, where: str) -> ExportError:
+    return ExportError(f"{path}: {where} is not valid {encoding} (byte 0x{err.object[err.start]:02x}); pass the "
+                       f"file's encoding (--encoding cp1252 for exports saved by a French Excel, or latin-1)")
+
+
+def _codec(encoding: str) -> str:
+    """Python's codec for ``encoding``: UTF-8 files may open with a byte-order mark (Excel writes one)."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def _check_encoding(path: Path, encoding: str) -> None:
+    """Fail before reading rows when the file is not in ``encoding``, naming the line."""
+    with open(path, "rb") as f:
+        for line_number, line in enumerate(f, 1):
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield n, f"invalid JSON ({err.msg} at column {err.colno})"
+                line.decode(encoding)
+            except UnicodeDecodeError as err:
+                raise _decoding_error(path, encoding, err, f"line {line_number}") from None
+
+
+def _csv(path: Path, encoding: str):
+    _check_encoding(path, encoding)
+    f = open(path, encoding=_codec(encoding), newline="")
+    first_line = f.readline()
+    f.seek(0)
+    if not first_line.strip("\ufeff \t\r\n"):
+        f.close()
+        raise ExportError(f"{path}: empty file (no header row)")
+    # the header decides: review text in the rows holds commas and semicolons of its own
+    counts = {d: _count_outside_quotes(first_line, d) for d in _DELIMITERS}
+    sep = max(_DELIMITERS, key=lambda d: counts[d]) if any(counts.values()) else "\x1f"  # one column: no split
+    # the csv module, not pandas: a line with more fields than the header must become that row's error, where pandas
+    # stops the whole read or drops the line
+    reader = csv.reader(f, delimiter=sep)
+    # names cleaned of stray byte-order marks and quotes (SP+'s structures export quotes its first name twice)
+    header = [h.replace("\ufeff", "").strip().strip('"').strip() for h in next(reader)]
+    return header, _csv_rows(f, reader, header)
+
+
+def _csv_rows(f, reader, header: list[str]):
+    with f:
+        n = 0
+        for fields in reader:
+            if not fields:  # a blank line
                 continue
-            yield n, rec if isinstance(rec, dict) else f"expected a JSON object, got {type(rec).__name__}"
+            n += 1
+            if len(fields) > len(header):
+                yield n, f"{len(fields)} fields where the header has {len(header)} (an unquoted delimiter?)"
+                continue
+            yield n, dict(itertools.zip_longest(header, fields, fillvalue=""))
 
 
-def _json_records(path: Path):
-    data = json.loads(path.read_text(encoding="utf-8-sig"))
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    return sum(part.count(delimiter) for part in line.split('"')[::2])
+
+
+def _jsonl(path: Path, encoding: str):
+    f = open(path, "rb")
+    head = list(itertools.islice(_jsonl_records(f, encoding), PEEK_RECORDS))
+    columns = _columns_of(rec for _, rec in head) if head else None
+    return columns, _chain_and_close(head, _jsonl_records(f, encoding, start=len(head)), f)
+
+
+def _chain_and_close(head, rest, f):
+    with f:
+        yield from head
+        yield from rest
+
+
+def _jsonl_records(f, encoding: str, start: int = 0):
+    n = start
+    for raw in f:
+        if not raw.strip():
+            continue
+        n += 1
+        try:
+            rec = json.loads(raw.decode(_codec(encoding)))
+        except UnicodeDecodeError as err:
+            yield n, f"not valid {encoding} (byte 0x{err.object[err.start]:02x})"
+            continue
+        except json.JSONDecodeError as err:
+            yield n, f"invalid JSON ({err.msg} at column {err.colno})"
+            continue
+        yield n, rec if isinstance(rec, dict) else f"expected a JSON object, got {type(rec).__name__}"
+
+
+def _json(path: Path, encoding: str):
+    try:
+        data = json.loads(path.read_bytes().decode(_codec(encoding)))
+    except UnicodeDecodeError as err:
+        raise _decoding_error(path, encoding, err, f"character {err.start}") from None
+    except json.JSONDecodeError as err:
+        raise ExportError(f"{path}: invalid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
     if isinstance(data, dict):  # the platform's API wraps rows: {"results": [...]} or {"data": [...]}
         data = next((data[k] for k in ("results", "data", "records") if isinstance(data.get(k), list)), None)
     if not isinstance(data, list):
         raise ExportError(f"{path}: expected a JSON array of experiences (or an object with 'results')")
-    for n, rec in enumerate(data, 1):
-        yield n, rec if isinstance(rec, dict) else f"expected a JSON object, got {type(rec).__name__}"
+    records = [(n, rec if isinstance(rec, dict) else f"expected a JSON object, got {type(rec).__name__}")
+               for n, rec in enumerate(data, 1)]
+    return (_columns_of(rec for _, rec in records) if records else None), iter(records)
 
 
-def _parquet_records(path: Path):
+def _columns_of(records) -> list[str]:
+    """Every key of the dict records, in order of first appearance."""
+    return list(dict.fromkeys(k for rec in records if isinstance(rec, dict) for k in rec))
+
+
+def _parquet(path: Path, encoding: str):
+    try:
+        file = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as err:
+        raise ExportError(f"{path}: not a readable Parquet file ({err})") from None
+    return list(file.schema_arrow.names), _parquet_records(file)
+
+
+def _parquet_records(file: pq.ParquetFile):
     n = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+    for batch in file.iter_batches(batch_size=CHUNK_ROWS):
         for rec in batch.to_pylist():
             n += 1
             yield n, rec

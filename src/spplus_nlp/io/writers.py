@@ -1,8 +1,13 @@
-"""Write scored results: JSON Lines (nested), CSV or Parquet (nested fields as JSON strings)."""
+"""Write scored results: JSON Lines (nested), CSV or Parquet (nested fields as JSON strings).
+
+Results go to a temporary file beside the output, renamed over it once every record is written: a run that fails
+leaves an existing output as it was, and never leaves a half-written one.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +15,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 FLAT_COLUMNS = ("id", "sentiment_label", "sentiment_scores", "engagements", "suggestions", "error")
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+
+class OutputError(ValueError):
+    """The output cannot be written where asked (unknown format, the input file itself)."""
+
+
+def check_output(path: str | Path, input_path: str | Path | None = None) -> str:
+    """The output format of ``path``; an :class:`OutputError` when it has none or would overwrite ``input_path``."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise OutputError(f"{path}: unknown output format (use .jsonl, .csv or .parquet)")
+    if input_path is not None and path.resolve() == Path(input_path).resolve():
+        raise OutputError(f"{path}: the output would overwrite the input; choose another output file")
+    return fmt
 
 
 class ResultWriter:
@@ -17,18 +38,16 @@ class ResultWriter:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.format = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}.get(
-            self.path.suffix.lower())
-        if self.format is None:
-            raise ValueError(f"{self.path}: unknown output format (use .jsonl, .csv or .parquet)")
+        self.format = check_output(self.path)
         self.count = 0
+        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
         self._file = None
         self._parquet = None
 
     def __enter__(self) -> "ResultWriter":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.format in ("jsonl", "csv"):
-            self._file = open(self.path, "w", encoding="utf-8", newline="")
+            self._file = open(self._tmp, "w", encoding="utf-8", newline="")
         return self
 
     def write(self, records: list[dict]) -> None:
@@ -36,24 +55,36 @@ class ResultWriter:
             for r in records:
                 self._file.write(json.dumps(r, ensure_ascii=False) + "\n")
         else:
-            frame = pd.DataFrame([_flatten(r) for r in records], columns=list(FLAT_COLUMNS))
+            frame = self._frame(records)
             if self.format == "csv":
                 frame.to_csv(self._file, index=False, header=self.count == 0)
             else:
                 table = pa.Table.from_pandas(frame, schema=_PARQUET_SCHEMA, preserve_index=False)
                 if self._parquet is None:
-                    self._parquet = pq.ParquetWriter(self.path, _PARQUET_SCHEMA)
+                    self._parquet = pq.ParquetWriter(self._tmp, _PARQUET_SCHEMA)
                 self._parquet.write_table(table)
         self.count += len(records)
 
-    def __exit__(self, *exc) -> None:
-        if self._file:
-            self._file.close()
-        if self.format == "parquet":
-            if self._parquet is None:  # no rows: still write a valid, empty file
-                pq.write_table(_PARQUET_SCHEMA.empty_table(), self.path)
-            else:
+    @staticmethod
+    def _frame(records: list[dict]) -> pd.DataFrame:
+        return pd.DataFrame([_flatten(r) for r in records], columns=list(FLAT_COLUMNS))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None and self.count == 0:  # no rows: still a valid file, with its columns
+                if self.format == "csv":
+                    self._frame([]).to_csv(self._file, index=False)
+                elif self.format == "parquet":
+                    pq.write_table(_PARQUET_SCHEMA.empty_table(), self._tmp)
+        finally:
+            if self._file:
+                self._file.close()
+            if self._parquet is not None:
                 self._parquet.close()
+        if exc_type is None:
+            os.replace(self._tmp, self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
 
 
 _PARQUET_SCHEMA = pa.schema([(c, pa.string()) for c in FLAT_COLUMNS])
