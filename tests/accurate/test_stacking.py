@@ -180,3 +180,23 @@ def test_stacked_sentiment_mixes_the_encoder_and_the_fast_model(tiny_accurate):
     as_array = lambda analyses: np.array([[a.sentiment.scores[s] for s in SENTIMENTS] for a in analyses])
     expected = mixed_sentiment(as_array(encoder), as_array(fast), tiny_accurate.mix_temperature_)
     assert np.allclose(as_array(stacked), expected, atol=1e-6)
+
+
+def test_a_clause_evidence_reads_the_polarity_of_the_sentence_holding_it(tiny_accurate, monkeypatch):
+    # a sentence of more than 25 words: the fast part's evidence is a clause of it, not a whole sentence
+    text = ("Personne ne décroche. Depuis le mois de janvier je téléphone presque tous les jours à la caisse, le matin "
+            "comme l'après-midi, et il est impossible de joindre la caisse par téléphone malgré mes nombreuses "
+            "tentatives répétées. Merci.")
+    seen = []
+    polarities = tiny_accurate._polarities
+    monkeypatch.setattr(tiny_accurate, "_polarities", lambda *a: seen.extend(a[2]) or polarities(*a))
+    [a], [f] = tiny_accurate.predict([text]), fast_predict(tiny_accurate, [text])
+    assert [(t.id, t.evidence) for t in a.engagements] == [(t.id, t.evidence) for t in f.engagements]
+    from spplus_nlp.language import segment_sentences
+
+    [bounds] = segment_sentences([text])
+    assert len(seen) == len(a.engagements) > 0
+    for (_, _, row), t in zip(seen, a.engagements):
+        s, e = bounds[row]
+        assert s <= t.evidence.start and t.evidence.end <= e
+    assert any(len(t.evidence.text) < e - s for t, (s, e) in zip(a.engagements, (bounds[r] for _, _, r in seen)))

@@ -14,6 +14,7 @@ local one is named.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import inspect
@@ -157,8 +158,10 @@ class AccurateModel:
         sent_p = mixed_sentiment(sent_p, fast_p, self.mix_temperature_)
         chosen = []
         for d, a in enumerate(fast):
-            row = {(s, e): first[d] + k for k, (s, e) in enumerate(sentences[d])}
-            chosen += [(d, ENGAGEMENT_IDS.index(t.id), row[(t.evidence.start, t.evidence.end)]) for t in a.engagements]
+            # the evidence is a sentence or a clause of one (FastModel.max_evidence_words): the sentence holding it
+            starts = [s for s, _ in sentences[d]]
+            chosen += [(d, ENGAGEMENT_IDS.index(t.id), first[d] + bisect.bisect_right(starts, t.evidence.start) - 1)
+                       for t in a.engagements]
         polarity = iter(self._polarities(docs, sents, chosen))
         analyses = []
         for d, a in enumerate(fast):
