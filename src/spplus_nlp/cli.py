@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--text-columns", help="comma-separated, joined with '. ' (default Titre,Description)")
     p.add_argument("--encoding", default="utf-8", help="of a CSV or JSON input (default utf-8; cp1252 for a "
                    "French Excel's exports)")
-    p.add_argument("--batch-size", type=_positive, default=1024,
+    p.add_argument("--batch-size", type=positive_int, default=1024,
                    help="rows per model call (larger: faster, more memory; default 1024)")
-    p.add_argument("--workers", type=_positive, default=1, help="processes (each loads the model once)")
+    p.add_argument("--workers", type=positive_int, default=1, help="processes (each loads the model once)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _model_options(p)
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             "improvements": _improvements}[args.command](args)
 
 
-def _positive(value: str) -> int:
+def positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value}: must be at least 1")

@@ -90,7 +90,7 @@ def test_problems_with_the_whole_file_are_raised_when_read_export_is_called(tmp_
 def test_a_file_not_in_the_encoding_says_which_line_and_what_to_pass(tmp_path):
     p = tmp_path / "excel.csv"
     p.write_bytes("ID expérience;Titre;Description\n1;Accueil;Très bon accueil\n".encode("cp1252"))
-    with pytest.raises(ExportError, match=r"line 1 is not valid utf-8 .*--encoding cp1252"):
+    with pytest.raises(ExportError, match=r"line 1 or one soon after is not valid utf-8 .*--encoding cp1252"):
         read_export(p)
     [row] = read_export(p, encoding="cp1252")
     assert row.text == "Accueil. Très bon accueil"
@@ -137,3 +137,54 @@ def test_a_file_without_header_is_not_echoed_in_the_error(tmp_path):
         read_export(p)
     assert "Dupont" not in str(err.value) and "Mon dossier" not in str(err.value)
     assert "not a header row" in str(err.value)
+
+
+def test_odd_csv_files_parse_as_pandas_did_or_fail_clearly(tmp_path):
+    dup = tmp_path / "dup.csv"  # a repeated column name: the first keeps it, as with pandas
+    dup.write_text("id;Titre;Description;Description\n1;T;first;second\n\n   \n", encoding="utf-8")
+    [row] = read_export(dup)  # the blank and whitespace-only lines are not rows
+    assert row.text == "T. first" and row.fields["Description.1"] == "second"
+    long = tmp_path / "long.csv"
+    long.write_text("id;Titre;Description\n1;T;" + "mot " * 50_000 + "\n", encoding="utf-8")
+    [row] = read_export(long)
+    assert row.error is None and len(row.text) > 150_000
+    stray = tmp_path / "stray.csv"
+    stray.write_text('id;Titre;Description\n1;A;Bien\n2;B;"Trop long\n3;C;Ferme\n', encoding="utf-8")
+    rows = read_export(stray)
+    assert next(rows).text == "A. Bien"
+    with pytest.raises(ExportError, match="row 2 .*quote never closed"):
+        list(rows)
+    with pytest.raises(ExportError, match="unknown encoding"):
+        read_export(long, encoding="utf-9")
+    utf16 = tmp_path / "excel.txt"  # Excel's "Texte Unicode": UTF-16 with tabs
+    utf16.write_text("ID expérience\tTitre\tDescription\n1\tAccueil\tTrès bien\n", encoding="utf-16")
+    assert [r.text for r in read_export(utf16, encoding="utf-16")] == ["Accueil. Très bien"]
+
+
+def test_the_file_is_closed_when_rows_are_not_read_or_columns_are_missing(tmp_path):
+    import subprocess
+    import sys
+
+    p = tmp_path / "e.csv"
+    _write_csv(p, [{"ID expérience": "1", "Titre": "a", "Description": "b"}], ";")
+    jl = tmp_path / "e.jsonl"
+    jl.write_text('{"id": "1", "titre": "a", "description": "b"}\n', encoding="utf-8")
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    script = f"""
+import gc
+from spplus_nlp.io.exports import ExportError, read_export
+for path in ({str(p)!r}, {str(jl)!r}):
+    rows = read_export(path)
+    del rows
+    try:
+        read_export(path, text_columns=["nope"])
+    except ExportError:
+        pass
+    assert len(list(read_export(path))) == 1
+assert list(read_export({str(tmp_path / "empty.jsonl")!r})) == []
+gc.collect()
+print("done")
+"""
+    run = subprocess.run([sys.executable, "-X", "dev", "-c", script], capture_output=True, text=True)
+    assert run.stdout.strip() == "done", run.stderr
+    assert "ResourceWarning" not in run.stderr

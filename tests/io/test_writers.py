@@ -60,3 +60,6 @@ def test_the_output_may_not_be_the_input(tmp_path):
     with pytest.raises(OutputError, match="overwrite the input"):
         check_output(tmp_path / "." / "e.jsonl", export)
     assert check_output(tmp_path / "o.jsonl", export) == "jsonl"
+    (tmp_path / "dir.jsonl").mkdir()
+    with pytest.raises(OutputError, match="is a directory"):
+        check_output(tmp_path / "dir.jsonl", export)

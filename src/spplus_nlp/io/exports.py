@@ -9,6 +9,7 @@ so that a caller can check its input before it opens its output.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 import json
@@ -28,7 +29,8 @@ CHUNK_ROWS = 10_000
 #: JSON Lines records read ahead to learn the columns (the API leaves out the keys of null fields)
 PEEK_RECORDS = 1_000
 _DELIMITERS = ";,\t"
-_LONGEST_SHOWN_NAME = 40  # a longer "column name" is likely a review in a file without a header: not echoed
+_LONGEST_SHOWN_NAME = 80  # a longer "column name" is likely a review in a file without a header: not echoed
+_LARGEST_FIELD = 64 * 1024 * 1024  # characters; the csv module's default (131,072) is less than some reviews
 
 
 class ExportError(ValueError):
@@ -58,12 +60,65 @@ def read_export(
     path = Path(path)
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ExportError(f"{path}: unknown encoding {encoding!r}") from None
     columns, records = _open(path, encoding)
     if columns is None:  # a JSON file without a single record: no columns to check, no rows
+        records.close()
         return iter(())
-    id_col, text_cols = _resolve_columns(path, columns, id_column, text_columns)
+    try:
+        id_col, text_cols = _resolve_columns(path, columns, id_column, text_columns)
+    except ExportError:
+        records.close()
+        raise
     service_col = next((c for c in SERVICE_COLUMNS if c in columns), None)
-    return (_to_row(n, row, id_col, text_cols, service_col) for n, row in records)
+    return _Rows(records, lambda n, row: _to_row(n, row, id_col, text_cols, service_col))
+
+
+class _Rows:
+    """The export's rows, read lazily from a file this iterator owns: closed once the rows are exhausted, on
+    ``close()``, or when the iterator is dropped unread."""
+
+    def __init__(self, records: "_Records", to_row):
+        self._records = records
+        self._to_row = to_row
+
+    def __iter__(self) -> "_Rows":
+        return self
+
+    def __next__(self) -> ExportRow:
+        return self._to_row(*next(self._records))
+
+    def close(self) -> None:
+        self._records.close()
+
+
+class _Records:
+    """``(row number, record)`` pairs from ``rows``, closing ``file`` when they end (or on ``close()``/collection)."""
+
+    def __init__(self, rows: Iterator[tuple[int, dict | str]], file=None):
+        self._rows = rows
+        self._file = file
+
+    def __iter__(self) -> "_Records":
+        return self
+
+    def __next__(self) -> tuple[int, dict | str]:
+        try:
+            return next(self._rows)
+        except BaseException:  # the end, or a read error: the file is no longer needed
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _resolve_columns(path, columns, id_column, text_columns):
@@ -87,7 +142,8 @@ def _resolve_columns(path, columns, id_column, text_columns):
 def _show(columns: Sequence[str]) -> list[str] | str:
     """Column names for an error message, or a warning instead of them when the first line looks like data (a file
     without a header row): review text is personal data and does not go to the logs."""
-    if any(len(c) > _LONGEST_SHOWN_NAME or c.strip().isdigit() for c in columns):
+    if any(len(c) > _LONGEST_SHOWN_NAME or c.strip().isdigit() for c in columns):  # a heuristic: short review
+        # fields next to a non-numeric id would still be shown
         return (f"not shown: {len(columns)} fields, the first line looks like a row of data (a number or a long "
                 f"text), not a header row")
     return list(columns)
@@ -123,7 +179,7 @@ def _printable(value: str) -> str:
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _open(path: Path, encoding: str) -> tuple[list[str] | None, Iterator[tuple[int, dict | str]]]:
+def _open(path: Path, encoding: str) -> tuple[list[str] | None, _Records]:
     """(the export's columns, its records as ``(row number, dict or the reason it is not one)``); the columns are
     None for a JSON file without records."""
     suffix = path.suffix.lower()
@@ -145,17 +201,19 @@ def _codec(encoding: str) -> str:
 
 
 def _check_encoding(path: Path, encoding: str) -> None:
-    """Fail before reading rows when the file is not in ``encoding``, naming the line."""
-    with open(path, "rb") as f:
-        for line_number, line in enumerate(f, 1):
-            try:
-                line.decode(encoding)
-            except UnicodeDecodeError as err:
-                raise _decoding_error(path, encoding, err, f"line {line_number}") from None
+    """Fail before reading rows when the file is not in ``encoding``, naming (about) the line."""
+    line_number = 0
+    with open(path, encoding=_codec(encoding), newline="") as f:
+        try:
+            for line_number, _ in enumerate(f, 1):
+                pass
+        except UnicodeDecodeError as err:  # decoded in blocks: the bad byte is in this line or a few after it
+            raise _decoding_error(path, encoding, err, f"line {line_number + 1} or one soon after") from None
 
 
 def _csv(path: Path, encoding: str):
     _check_encoding(path, encoding)
+    csv.field_size_limit(max(csv.field_size_limit(), _LARGEST_FIELD))
     f = open(path, encoding=_codec(encoding), newline="")
     first_line = f.readline()
     f.seek(0)
@@ -167,23 +225,47 @@ def _csv(path: Path, encoding: str):
     sep = max(_DELIMITERS, key=lambda d: counts[d]) if any(counts.values()) else "\x1f"  # one column: no split
     # the csv module, not pandas: a line with more fields than the header must become that row's error, where pandas
     # stops the whole read or drops the line
-    reader = csv.reader(f, delimiter=sep)
-    # names cleaned of stray byte-order marks and quotes (SP+'s structures export quotes its first name twice)
-    header = [h.replace("\ufeff", "").strip().strip('"').strip() for h in next(reader)]
-    return header, _csv_rows(f, reader, header)
+    # strict: a quote never closed is an error, not a field that swallows the rows after it
+    reader = csv.reader(f, delimiter=sep, strict=True)
+    try:
+        # names cleaned of stray byte-order marks and quotes (SP+'s structures export quotes its first name twice)
+        header = _unique([h.replace("\ufeff", "").strip().strip('"').strip() for h in next(reader)])
+    except csv.Error as err:
+        f.close()
+        raise ExportError(f"{path}: the header line cannot be read ({err})") from None
+    return header, _Records(_csv_rows(path, reader, header), f)
 
 
-def _csv_rows(f, reader, header: list[str]):
-    with f:
-        n = 0
-        for fields in reader:
-            if not fields:  # a blank line
-                continue
-            n += 1
-            if len(fields) > len(header):
-                yield n, f"{len(fields)} fields where the header has {len(header)} (an unquoted delimiter?)"
-                continue
-            yield n, dict(itertools.zip_longest(header, fields, fillvalue=""))
+def _csv_rows(path: Path, reader, header: list[str]):
+    n = 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise ExportError(f"{path}: row {n + 1} (line {reader.line_num}) cannot be read: {err} (a quote never "
+                              f"closed?)") from None
+        if not fields or (len(fields) == 1 and not fields[0].strip()):  # a blank line
+            continue
+        n += 1
+        if len(fields) > len(header):
+            yield n, f"{len(fields)} fields where the header has {len(header)} (an unquoted delimiter?)"
+            continue
+        yield n, dict(itertools.zip_longest(header, fields, fillvalue=""))
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Column names with repeats renamed ``name.1``, ``name.2`` (as pandas does): the first column keeps its name."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        seen.setdefault(name, 0)
+        out.append(name)
+    return out
 
 
 def _count_outside_quotes(line: str, delimiter: str) -> int:
@@ -191,16 +273,16 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
 
 
 def _jsonl(path: Path, encoding: str):
+    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):  # lines are split as bytes
+        raise ExportError(f"{path}: JSON Lines must be UTF-8 (or another ASCII-compatible encoding), not {encoding}")
     f = open(path, "rb")
     head = list(itertools.islice(_jsonl_records(f, encoding), PEEK_RECORDS))
     columns = _columns_of(rec for _, rec in head) if head else None
-    return columns, _chain_and_close(head, _jsonl_records(f, encoding, start=len(head)), f)
-
-
-def _chain_and_close(head, rest, f):
-    with f:
-        yield from head
-        yield from rest
+    if head and not columns:
+        f.close()
+        raise ExportError(f"{path}: none of the first {len(head)} lines is a JSON object with fields (row 1: "
+                          f"{head[0][1] if isinstance(head[0][1], str) else 'an empty object'})")
+    return columns, _Records(itertools.chain(head, _jsonl_records(f, encoding, start=len(head))), f)
 
 
 def _jsonl_records(f, encoding: str, start: int = 0):
@@ -233,7 +315,7 @@ def _json(path: Path, encoding: str):
         raise ExportError(f"{path}: expected a JSON array of experiences (or an object with 'results')")
     records = [(n, rec if isinstance(rec, dict) else f"expected a JSON object, got {type(rec).__name__}")
                for n, rec in enumerate(data, 1)]
-    return (_columns_of(rec for _, rec in records) if records else None), iter(records)
+    return (_columns_of(rec for _, rec in records) if records else None), _Records(iter(records))
 
 
 def _columns_of(records) -> list[str]:
@@ -246,7 +328,7 @@ def _parquet(path: Path, encoding: str):
         file = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as err:
         raise ExportError(f"{path}: not a readable Parquet file ({err})") from None
-    return list(file.schema_arrow.names), _parquet_records(file)
+    return list(file.schema_arrow.names), _Records(_parquet_records(file), file)
 
 
 def _parquet_records(file: pq.ParquetFile):

@@ -28,6 +28,8 @@ def check_output(path: str | Path, input_path: str | Path | None = None) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise OutputError(f"{path}: unknown output format (use .jsonl, .csv or .parquet)")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; give the output file's name")
     if input_path is not None and path.resolve() == Path(input_path).resolve():
         raise OutputError(f"{path}: the output would overwrite the input; choose another output file")
     return fmt
@@ -81,10 +83,11 @@ class ResultWriter:
                 self._file.close()
             if self._parquet is not None:
                 self._parquet.close()
-        if exc_type is None:
-            os.replace(self._tmp, self.path)
-        else:
-            self._tmp.unlink(missing_ok=True)
+        try:
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            self._tmp.unlink(missing_ok=True)  # after a failed run or rename; gone after a good one
 
 
 _PARQUET_SCHEMA = pa.schema([(c, pa.string()) for c in FLAT_COLUMNS])
