@@ -341,15 +341,17 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
         "phrases; the span is narrowed to the proposal's clause) and the engagement a suggestion improves.",
         "",
         *(["Stacked with a fast model (`fast/`, trained on the same rows, dev included): engagements, their evidence "
-           "and suggestions are the fast model's, each engagement's polarity is read by the encoder's polarity head "
-           "on that evidence sentence, and the sentiment is the normalised geometric mean of both models' probabilities, "
+           "and suggestions are the fast model's (an evidence sentence of more than 25 words cut to its best clause "
+           "of 3 to 25 words), each engagement's polarity is read by the encoder's polarity head on the sentence "
+           "holding that evidence, and the sentiment is the normalised geometric mean of both models' probabilities, "
            "its temperature fitted on the dev split (the encoder's dev probabilities with the fast model's "
            "out-of-fold ones). The encoder's own engagement, evidence and suggestion heads still train (multi-task) "
            "and serve when `stack_fast=False`." + (
                " The fast model's engagements and suggestions also read the encoder's frozen lower layers: each "
                "sentence's mean state after them feeds one more sentence head per engagement, stacked with its "
                "n-gram document and sentence heads, and one more suggestion-sentence head, mixed with the n-gram "
-               "and cue head (`stack_frozen_sentences`)." if params.get("stack_frozen_sentences") else ""), ""]
+               "and cue head (`stack_frozen_sentences`); its sentiment head reads each document's mean of those "
+               "states next to its n-grams." if params.get("stack_frozen_sentences") else ""), ""]
           if params.get("stack_fast") else []),
         "This directory holds only what was trained (`model.safetensors`, fp16; the stacked fast model in `fast/`) and "
         "`config.json`; loading adds it to the base encoder (`spplus_nlp.encoder.convert.base_model_dir()`, or the local base recorded in config.json).",
