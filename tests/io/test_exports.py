@@ -109,6 +109,7 @@ def test_csv_rows_with_too_many_fields_are_row_errors_and_the_header_picks_the_d
     assert [r.row for r in rows] == [1, 2, 3]
     assert rows[0].text == "A. bon, vraiment" and rows[2].text == "C. super" and rows[2].error is None
     assert rows[1].error.startswith("row 2: 6 fields where the header has 4")
+    assert rows[1].id == "2" and rows[1].text == ""  # the id is still read, for the output record
     single = tmp_path / "single.csv"
     single.write_text("Description\nBon accueil, merci, vraiment\nTrès bien; rapide\n", encoding="utf-8")
     assert [r.text for r in read_export(single, text_columns=["Description"])] == [

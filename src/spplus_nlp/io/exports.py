@@ -149,9 +149,20 @@ def _show(columns: Sequence[str]) -> list[str] | str:
     return list(columns)
 
 
+class _Unreadable(str):
+    """Why a row cannot be analysed, with what could still be read of its fields (its id, for the output)."""
+
+    def __new__(cls, reason: str, fields: dict | None = None):
+        self = super().__new__(cls, reason)
+        self.fields = fields or {}
+        return self
+
+
 def _to_row(n: int, row, id_col, text_cols, service_col) -> ExportRow:
     if not isinstance(row, dict):  # a line that failed to parse: ``row`` is the reason
-        return ExportRow(row=n, id=None, text="", error=f"row {n}: {row}")
+        fields = getattr(row, "fields", {})
+        rid = _printable(_str(fields.get(id_col))) if id_col else ""
+        return ExportRow(row=n, id=rid or None, text="", error=f"row {n}: {row}")
     values = [row.get(c) for c in text_cols]
     text = compose_text(*values) if len(values) == 2 else compose_text(None, ". ".join(_str(v) for v in values if _str(v)))
     rid = _printable(_str(row.get(id_col))) if id_col else ""
@@ -250,7 +261,8 @@ def _csv_rows(path: Path, reader, header: list[str]):
             continue
         n += 1
         if len(fields) > len(header):
-            yield n, f"{len(fields)} fields where the header has {len(header)} (an unquoted delimiter?)"
+            yield n, _Unreadable(f"{len(fields)} fields where the header has {len(header)} (an unquoted "
+                                 f"delimiter?)", dict(zip(header, fields)))
             continue
         yield n, dict(itertools.zip_longest(header, fields, fillvalue=""))
 
