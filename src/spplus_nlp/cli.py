@@ -129,14 +129,14 @@ def _score(args) -> int:
 
 def _improvements(args) -> int:
     from .improvements import aggregate, to_markdown
-    from .io.exports import ExportError, read_export
+    from .io.exports import read_export
 
     records = [json.loads(line) for line in Path(args.scored).read_text(encoding="utf-8").splitlines() if line.strip()]
     columns = args.text_columns.split(",") if args.text_columns else None
     try:
         rows = read_export(args.export, id_column=args.id_column, text_columns=columns, encoding=args.encoding)
         services = aggregate(records, rows, max_suggestions=args.max_suggestions)
-    except (ExportError, ValueError) as err:
+    except ValueError as err:  # an ExportError, or a scored file that does not match the export
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     if args.output and args.output.endswith(".json"):

@@ -122,24 +122,24 @@ def _run_scores(heads: Sequence, blocks: list[sp.csr_matrix], labels: np.ndarray
     block: the same order as its probabilities, without joining the blocks into one matrix (a third of the
     narrowing's time). Any other head gives its probability of the label."""
     scores = np.zeros(len(labels))
-    linear = [lab for lab in np.unique(labels) if _binary_coef(heads[lab]) is not None]
-    if linear:
-        W = np.column_stack([_binary_coef(heads[lab]) for lab in linear])
-        S, at = np.zeros((len(labels), len(linear))), 0
+    present = np.unique(labels)
+    coefs = {lab: heads[lab].coef_[0] for lab in present if _is_binary_logistic(heads[lab])}
+    if coefs:
+        W = np.column_stack(list(coefs.values()))
+        S, at = np.zeros((len(labels), len(coefs))), 0
         for B in blocks:
             S += B @ W[at:at + B.shape[1]]
             at += B.shape[1]
-        for c, lab in enumerate(linear):
+        for c, lab in enumerate(coefs):
             picked = labels == lab
             scores[picked] = S[picked, c] + float(heads[lab].intercept_[0])
-    for lab in np.unique(labels):
-        if lab not in linear:
+    for lab in present:
+        if lab not in coefs:
             picked = np.flatnonzero(labels == lab)
             X = sp.hstack([B[picked] for B in blocks], format="csr")
             scores[picked] = heads[lab].predict_proba(X)[:, 1]
     return scores
 
 
-def _binary_coef(head) -> np.ndarray | None:
-    coef = getattr(head, "coef_", None)
-    return coef[0] if isinstance(head, LogisticRegression) and coef is not None and coef.shape[0] == 1 else None
+def _is_binary_logistic(head) -> bool:
+    return isinstance(head, LogisticRegression) and getattr(head, "coef_", np.empty((0, 0))).shape[0] == 1

@@ -74,29 +74,12 @@ def read_export(
         records.close()
         raise
     service_col = next((c for c in SERVICE_COLUMNS if c in columns), None)
-    return _Rows(records, lambda n, row: _to_row(n, row, id_col, text_cols, service_col))
-
-
-class _Rows:
-    """The export's rows, read lazily from a file this iterator owns: closed once the rows are exhausted, on
-    ``close()``, or when the iterator is dropped unread."""
-
-    def __init__(self, records: "_Records", to_row):
-        self._records = records
-        self._to_row = to_row
-
-    def __iter__(self) -> "_Rows":
-        return self
-
-    def __next__(self) -> ExportRow:
-        return self._to_row(*next(self._records))
-
-    def close(self) -> None:
-        self._records.close()
+    return records.map(lambda n, row: _to_row(n, row, id_col, text_cols, service_col))
 
 
 class _Records:
-    """``(row number, record)`` pairs from ``rows``, closing ``file`` when they end (or on ``close()``/collection)."""
+    """``(row number, record)`` pairs from ``rows`` (or what ``map`` makes of them), read lazily from a file this
+    iterator owns: closed once they end, on ``close()``, or when the iterator is dropped unread."""
 
     def __init__(self, rows: Iterator[tuple[int, dict | str]], file=None):
         self._rows = rows
@@ -111,6 +94,12 @@ class _Records:
         except BaseException:  # the end, or a read error: the file is no longer needed
             self.close()
             raise
+
+    def map(self, convert) -> "_Records":
+        """``convert(row number, record)`` of each pair, from an iterator that takes over the file."""
+        mapped = _Records((convert(n, record) for n, record in self._rows), self._file)
+        self._file = None
+        return mapped
 
     def close(self) -> None:
         if self._file is not None:
