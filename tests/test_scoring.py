@@ -44,10 +44,24 @@ def test_a_row_the_model_fails_on_is_isolated(export, toy_analyzer):
     assert records[0]["error"] is None and records[2]["error"] is None
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_model_that_cannot_load_fails_the_run_cleanly(export, tmp_path, workers):
-    # with worker processes, a failing load must not leave the pool restarting workers forever
+def test_forked_workers_write_what_one_process_writes(export, tmp_path, toy_analyzer, monkeypatch):
+    monkeypatch.setattr(scoring, "load", lambda model: toy_analyzer)
+    assert scoring._forks({"type": "fast"})  # Linux: the fast model's workers are forked, the model loaded here
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    scoring.score_export(export, one, batch_size=2, progress=False)
+    counts = scoring.score_export(export, two, batch_size=2, workers=2, progress=False)
+    assert counts == {"read": 7, "rows": 7, "errors": 1, "duplicate_ids": 0}
+    assert two.read_text(encoding="utf-8") == one.read_text(encoding="utf-8")
+    assert scoring._worker_analyzer is None  # the parent does not keep the model past the run
+
+
+@pytest.mark.parametrize("workers, forked", [(1, False), (2, True), (2, False)])
+def test_a_model_that_cannot_load_fails_the_run_cleanly(export, tmp_path, workers, forked, monkeypatch):
+    # forked: the load fails here, before any worker; spawned: a failing load in a worker must not leave the pool
+    # restarting workers forever
     from spplus_nlp.scoring import ModelLoadError
+
+    monkeypatch.setattr(scoring, "_forks", lambda config: forked)
 
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing as mp
@@ -91,23 +92,52 @@ def score_export(input_path: str | Path, output_path: str | Path, model: str | N
         raise ValueError(f"batch_size and workers must be at least 1 (got {batch_size} and {workers})")
     model_options = model_options or {}
     check_output(output_path, input_path)
-    check_options(model, **model_options)  # here, not in a worker that could only die
+    _, config = check_options(model, **model_options)  # here, not in a worker that could only die
     rows = read_export(input_path, id_column=id_column, text_columns=text_columns, encoding=encoding)
-    analyzer = _load_or_explain(model, model_options) if workers <= 1 else None
+    forked = workers > 1 and _forks(config)
+    analyzer = _load_or_explain(model, model_options) if workers <= 1 or forked else None
     counts = {"read": 0, "rows": 0, "errors": 0, "duplicate_ids": 0}
     chunks = _chunks(rows, batch_size, counts)
-    bar = tqdm(unit=" rows", disable=not progress, desc="scoring")
     with ResultWriter(output_path) as writer:
         if workers > 1:
-            ctx = mp.get_context("spawn")
-            with ctx.Pool(workers, initializer=_init_worker, initargs=(model, model_options)) as pool:
+            with _pool(workers, model, model_options, analyzer) as pool:
+                bar = tqdm(unit=" rows", disable=not progress, desc="scoring")  # after the fork: tqdm has threads
                 _drain(pool.imap(_score_in_worker, chunks), writer, counts, bar)
         else:
+            bar = tqdm(unit=" rows", disable=not progress, desc="scoring")
             _drain((score_rows(analyzer, c) for c in chunks), writer, counts, bar)
         if writer.count != counts["read"]:  # never lose or duplicate a row silently (the output is not kept)
             raise RuntimeError(f"wrote {writer.count} records for {counts['read']} input rows")
     bar.close()
     return counts
+
+
+def _forks(config: dict) -> bool:
+    """Whether workers are forked from this process, the model loaded once before, instead of spawned.
+
+    Only the fast model: it runs no torch code, whereas torch's thread pools are not safe to fork once used. Forked
+    workers skip the imports and the model load that a spawned worker repeats (seconds of a run), and share the
+    model's memory pages with this process.
+    """
+    return config.get("type") == "fast" and "fork" in mp.get_all_start_methods()
+
+
+@contextlib.contextmanager
+def _pool(workers: int, model: str | None, options: dict, analyzer: Analyzer | None):
+    """``workers`` processes scoring chunks: forked with ``analyzer`` ready when it is given, else spawned, each
+    loading the model."""
+    global _worker_analyzer, _worker_error
+    if analyzer is None:
+        with mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(model, options)) as pool:
+            yield pool
+        return
+    analyzer.model.predict(["Bonjour."])  # loads what the model loads lazily (spaCy) here, once for all workers
+    _worker_analyzer, _worker_error = analyzer, None  # what the forked workers find
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            yield pool
+    finally:
+        _worker_analyzer = None
 
 
 def _load_or_explain(model: str | None, options: dict) -> Analyzer:

@@ -7,6 +7,7 @@ counts; TF-IDF weighting is applied afterwards, block by block (words, character
 
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -41,7 +42,14 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
     def count(self, texts: Sequence[str]) -> list[sp.csr_matrix]:
         """Raw n-gram counts, one matrix per block."""
         words, chars = self.counters_
-        return [words.transform(texts), _count_char_wb(chars, texts)]
+        if getattr(self, "_char_rows", None) is None or self._char_rows.counter is not chars:
+            self._char_rows = WordCharNgrams(chars)  # per process and per fit; never pickled (see __getstate__)
+        return [words.transform(texts), self._char_rows.count(texts)]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_char_rows", None)  # a cache of what ``count`` saw, not part of the model
+        return state
 
     def weigh(self, counts: list[sp.csr_matrix]) -> sp.csr_matrix:
         """TF-IDF of (possibly summed) counts."""
@@ -66,16 +74,56 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
         return self.weigh([to_docs @ c for c in counts]), self.weigh(counts)
 
 
-def _count_char_wb(counter: CountVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
-    """``counter.transform(texts)`` for a ``char_wb`` counter, computed word by word.
+class WordCharNgrams:
+    """``counter.transform(texts)`` for a ``char_wb`` counter, computed word by word, each word's row cached.
 
     ``char_wb`` n-grams never cross a space, so a text's counts are the sum of its words' counts: each distinct word
-    is analysed once (a text repeats words, a batch repeats them more), then (texts x words) @ (words x n-grams).
-    Same matrix, a fraction of the Python work.
+    is analysed once, then (texts x words) @ (words x n-grams). Words repeat across texts and, in a long batch run,
+    across calls: their rows are kept (up to ``max_words`` words, then the cache starts again), so a call analyses
+    only the words it is the first to see. Same matrix as ``counter.transform``, a fraction of the Python work.
     """
-    per_text = CountVectorizer(analyzer=str.split, lowercase=False)  # char_wb splits the lower-cased text the same way
-    try:
-        W = per_text.fit_transform([t.lower() for t in texts])
-    except ValueError:  # no word at all in the batch
-        return sp.csr_matrix((len(texts), len(counter.vocabulary_)), dtype=np.int64)
-    return (W @ counter.transform(per_text.get_feature_names_out().tolist())).tocsr()
+
+    def __init__(self, counter: CountVectorizer, max_words: int = 100_000):
+        self.counter = counter
+        self.max_words = max_words
+        self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
+        self._row_of: dict[str, int] = {}
+        self._indptr = [0]  # row starts; the rows' n-gram indices and counts are arrays grown by doubling
+        self._indices = np.zeros(1 << 16, dtype=np.int32)
+        self._data = np.zeros(1 << 16, dtype=np.int64)
+
+    def count(self, texts: Sequence[str]) -> sp.csr_matrix:
+        per_text = CountVectorizer(analyzer=str.split, lowercase=False)  # char_wb splits the lower-cased text so
+        try:
+            W = per_text.fit_transform([t.lower() for t in texts])
+        except ValueError:  # no word at all in the batch
+            return sp.csr_matrix((len(texts), len(self.counter.vocabulary_)), dtype=np.int64)
+        return (W @ self._rows(per_text.get_feature_names_out().tolist())).tocsr()
+
+    def _rows(self, words: list[str]) -> sp.csr_matrix:
+        """The n-gram rows of ``words`` (distinct), analysing only those not seen before."""
+        with self._lock:  # the cache grows in place: one caller at a time
+            return self._rows_unlocked(words)
+
+    def _rows_unlocked(self, words: list[str]) -> sp.csr_matrix:
+        new = [w for w in words if w not in self._row_of]
+        if len(self._row_of) + len(new) > self.max_words:
+            self._clear()
+            new = words
+        if new:
+            block = self.counter.transform(new)
+            self._row_of.update(zip(new, range(len(self._row_of), len(self._row_of) + len(new))))
+            nnz, added = self._indptr[-1], block.nnz
+            if nnz + added > len(self._data):
+                size = max(2 * len(self._data), nnz + added)
+                self._indices, self._data = np.resize(self._indices, size), np.resize(self._data, size)
+            self._indices[nnz:nnz + added] = block.indices
+            self._data[nnz:nnz + added] = block.data
+            self._indptr.extend((nnz + block.indptr[1:]).tolist())
+        nnz = self._indptr[-1]
+        seen = sp.csr_matrix((self._data[:nnz], self._indices[:nnz], np.asarray(self._indptr, dtype=np.int64)),
+                             shape=(len(self._row_of), len(self.counter.vocabulary_)))
+        return seen[[self._row_of[w] for w in words]]

@@ -37,6 +37,8 @@ CUES: dict[str, re.Pattern] = {
         "plus_de": r"\b(plus de|davantage de|un peu plus de)\b",
     }.items()
 }
+# Matches wherever one of the cues does: most sentences have none and skip the cue-by-cue search.
+_ANY_CUE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in CUES.values()))
 # Words that could be a conditional or a second-person-plural imperative; only they go to the morphologizer.
 _CANDIDATE_VERB = re.compile(r"\b\w+(?:rais|rait|rions|riez|raient|ez)\b", re.IGNORECASE)
 _NEVER_VERBS = {"chez", "assez", "nez", "rez"}
@@ -63,6 +65,8 @@ def cue_features(sentences: Sequence[str], batch_size: int = 256) -> np.ndarray:
     out = np.zeros((len(sentences), len(CUES) + 2), dtype=np.float32)
     lows = [s.lower() for s in sentences]
     for i, low in enumerate(lows):
+        if not _ANY_CUE.search(low):
+            continue
         for j, pattern in enumerate(CUES.values()):
             if pattern.search(low):
                 out[i, j] = 1.0
