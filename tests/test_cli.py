@@ -97,3 +97,20 @@ def test_score_rejects_an_option_the_model_does_not_take(tmp_path, capsys):
     assert main(["score", str(SAMPLE), "-o", str(out), "--quiet", "--quantize", "--workers", "2"]) == 2
     assert "does not take ['quantize']" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_fast_model_commands_import_spacy_without_torch():
+    # in a fresh process, as the command runs: thinc records "no torch", the fast model still works, and a later
+    # ``import torch`` (the accurate model's) imports it for real
+    code = (
+        "import sys\n"
+        "from spplus_nlp.cli import _import_spacy_without_torch\n"
+        "_import_spacy_without_torch(None)\n"
+        "import thinc.compat\n"
+        "assert not thinc.compat.has_torch and 'torch' not in sys.modules\n"
+        "import spplus_nlp\n"
+        "assert spplus_nlp.load().analyze('Il faudrait un guichet le samedi.').suggestions\n"
+        "import torch\n"
+        "assert torch.ones(1).item() == 1.0\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

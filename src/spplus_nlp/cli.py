@@ -94,9 +94,34 @@ def _load_options(args) -> dict:
     return {k: v for k, v in options.items() if v is not None}
 
 
+def _import_spacy_without_torch(model: str | None) -> None:
+    """For the fast model, import spaCy as if torch were not installed: its thinc imports torch (1.2 s of each run's
+    start-up) only to learn whether it is there, and the fast model never uses it.
+
+    Only in this command's own process, only before thinc is imported, and only for that import: a later
+    ``import torch`` (the accurate model's) imports it for real.
+    """
+    from .models import check_options
+
+    if "thinc" in sys.modules or "torch" in sys.modules:
+        return
+    try:
+        if check_options(model)[1].get("type") != "fast":
+            return
+    except Exception:  # noqa: BLE001 - a bad model is reported where it is loaded, with its own message
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # ``import torch`` now raises ImportError
+    try:
+        import spacy  # noqa: F401 - imports thinc, which records "no torch"
+    finally:
+        del sys.modules["torch"]
+
+
 def _analyze(args) -> int:
     from .models import ModelOptionError
     from .pipeline import load
+
+    _import_spacy_without_torch(args.model)
 
     try:
         analyzer = load(args.model, **_load_options(args))
@@ -113,6 +138,7 @@ def _score(args) -> int:
     from .models import ModelError, ModelOptionError
     from .scoring import ModelLoadError, score_export
 
+    _import_spacy_without_torch(args.model)
     columns = args.text_columns.split(",") if args.text_columns else None
     try:
         counts = score_export(args.input, args.output, model=args.model, id_column=args.id_column,

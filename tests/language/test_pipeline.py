@@ -19,7 +19,7 @@ def test_line_break_component_matches_a_token_by_token_reading():
     nlp = load_language()
     text = "Un.\nDeux trois\n quatre  \n\ncinq six\tsept\nhuit"
     doc = next(nlp.pipe([text], disable=MORPHOLOGY))
-    reference = next(nlp.pipe([text], disable=MORPHOLOGY + ("newline_sentences",)))
+    reference = next(nlp.pipe([text], disable=MORPHOLOGY + ("line_break_and_glued_sentences",)))
     without_rule = sum(bool(t.is_sent_start) for t in reference)
     for token in reference[1:]:  # the rule, read token by token
         if "\n" in reference[token.i - 1].text or "\n" in reference[token.i - 1].whitespace_:

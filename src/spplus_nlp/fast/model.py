@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+import sklearn
 from scipy.special import logit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
@@ -292,7 +293,12 @@ class FastModel:
         """``sentences``: each text's sentence offsets when the caller has already segmented them (the accurate
         model does), else spaCy's. ``sentence_vectors``: the dense sentence vectors of those sentences, required
         when the model was fitted with some."""
-        texts = list(texts)
+        # The features are built here, finite, and the heads' parameters were checked at fit: scikit-learn's input
+        # and parameter checks, repeated in every call of every head, are skipped.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            return self._predict(list(texts), sentences, sentence_vectors)
+
+    def _predict(self, texts: list[str], sentences, sentence_vectors) -> list[Analysis]:
         if not texts:
             return []
         bounds = list(segment_sentences(texts)) if sentences is None else [list(b) for b in sentences]

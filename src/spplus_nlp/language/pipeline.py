@@ -39,34 +39,26 @@ _GLUED_OPENER = r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Ý])(?=" + _OPENER + ")"  # the capit
 _GLUED_OPENER_AT = re.compile(_GLUED_OPENER)
 
 
-@Language.component("newline_sentences")
-def newline_sentences(doc):
-    """A token that follows a line break starts a sentence (runs after the sentencizer).
+@Language.component("line_break_and_glued_sentences")
+def line_break_and_glued_sentences(doc):
+    """A token after a line break, and a sentence opener glued to the previous word ("normal|Nous", split by the
+    tokenizer), start a sentence (runs after the sentencizer).
 
-    Looks up only the line breaks (most texts have none or a few) instead of visiting every token in Python.
+    Both are found by pattern on the text, then looked up among the token starts, instead of visiting every token in
+    Python; one component, so the doc's text is rebuilt once.
     """
-    if "\n" not in doc.text:
+    text = doc.text
+    breaks = [m.start() for m in _LINE_BREAK.finditer(text)]
+    glued = [m.start() for m in _GLUED_OPENER_AT.finditer(text)]
+    if not breaks and not glued:
         return doc
     starts = doc.to_array("IDX").tolist()
-    for match in _LINE_BREAK.finditer(doc.text):
+    for at in breaks:
         # the token holding the line break, in its text or in the whitespace after it
-        i = bisect.bisect_right(starts, match.start()) - 1
+        i = bisect.bisect_right(starts, at) - 1
         if 0 <= i < len(doc) - 1:
             doc[i + 1].is_sent_start = True
-    return doc
-
-
-@Language.component("glued_sentences")
-def glued_sentences(doc):
-    """A sentence opener glued to the previous word ("normal|Nous", split by the tokenizer) starts a sentence.
-
-    Found by the same pattern on the text, then looked up, instead of visiting every token in Python.
-    """
-    matches = [m.start() for m in _GLUED_OPENER_AT.finditer(doc.text)]
-    if not matches:
-        return doc
-    starts = doc.to_array("IDX").tolist()
-    for at in matches:
+    for at in glued:
         i = bisect.bisect_left(starts, at)
         if 0 < i < len(doc) and starts[i] == at:  # the tokenizer split there (not, say, inside a URL)
             doc[i].is_sent_start = True
@@ -76,7 +68,7 @@ def glued_sentences(doc):
 #: the components only the morphology cues need; sentence splitting runs without them
 MORPHOLOGY = ("tok2vec", "morphologizer")
 #: the components only sentence splitting needs
-SENTENCES = ("sentencizer", "newline_sentences", "glued_sentences")
+SENTENCES = ("sentencizer", "line_break_and_glued_sentences")
 
 
 @lru_cache(maxsize=1)
@@ -92,13 +84,21 @@ def load_language() -> Language:
     infixes = list(nlp.Defaults.infixes) + [_GLUED_SENTENCE_MARK, _GLUED_OPENER]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("sentencizer", first=True)
-    nlp.add_pipe("newline_sentences", after="sentencizer")
-    nlp.add_pipe("glued_sentences", after="newline_sentences")
+    nlp.add_pipe("line_break_and_glued_sentences", after="sentencizer")
     return nlp
 
 
 def segment_sentences(texts: Iterable[str], batch_size: int = 256) -> Iterator[list[tuple[int, int]]]:
     """Yield, for each text, its sentences as ``(start, end)`` character offsets, stripped of outer spaces."""
-    for doc in load_language().pipe(texts, batch_size=batch_size, disable=MORPHOLOGY):
-        yield [(s.start_char + len(t) - len(t.lstrip()), s.end_char - len(t) + len(t.rstrip()))
-               for s in doc.sents if (t := s.text).strip()]
+    # each sentence is sliced from the text itself: ``Span.text`` would rebuild it token by token
+    pairs = ((text, text) for text in texts)
+    for doc, text in load_language().pipe(pairs, as_tuples=True, batch_size=batch_size, disable=MORPHOLOGY):
+        bounds = []
+        for sentence in doc.sents:
+            a, b = sentence.start_char, sentence.end_char
+            piece = text[a:b]
+            kept = piece.strip()
+            if kept:
+                left = len(piece) - len(piece.lstrip())
+                bounds.append((a + left, a + left + len(kept)))
+        yield bounds

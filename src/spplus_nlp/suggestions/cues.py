@@ -43,10 +43,11 @@ _ANY_CUE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in CUES.valu
 _CANDIDATE_VERB = re.compile(r"\b\w+(?:rais|rait|rions|riez|raient|ez)\b", re.IGNORECASE)
 _NEVER_VERBS = {"chez", "assez", "nez", "rez"}
 _RENDEZ_VOUS = re.compile(r"rendez[- ]vous", re.IGNORECASE)  # the noun, by far the most frequent "-ez" word
-# The morphologizer's tok2vec reads 4 tokens either side of a word (4 window layers of width 1): 6 whitespace-
-# separated chunks either side hold at least that, and spaCy tokenises each chunk on its own, so the candidate's
-# mood is read exactly as in the whole sentence, at a fraction of the cost.
-_CONTEXT_CHUNKS = 6
+# The morphologizer's tok2vec reads 4 tokens either side of a word (fr_core_news_sm: 4 window layers of width 1, the
+# rest per token): 4 whitespace-separated chunks either side hold at least that, and spaCy tokenises each chunk on its
+# own, so the candidate's mood is read exactly as in the whole sentence, at a fraction of the cost (the corpus's
+# 8,392 sentences: the same cues with 3, 4 or 6 chunks).
+_CONTEXT_CHUNKS = 4
 _CHUNK = re.compile(r"\S+")
 
 
