@@ -55,6 +55,28 @@ def test_forked_workers_write_what_one_process_writes(export, tmp_path, toy_anal
     assert scoring._worker_analyzer is None  # the parent does not keep the model past the run
 
 
+def test_a_worker_that_dies_fails_the_run_instead_of_hanging(export, tmp_path, toy_analyzer, monkeypatch):
+    import os
+
+    from spplus_nlp.scoring import WorkerError
+
+    parent = os.getpid()
+
+    class DiesInWorkers:
+        def predict(self, texts):
+            if os.getpid() != parent:
+                os._exit(1)  # as the kernel's out-of-memory killer would end it
+            return toy_analyzer.model.predict(texts)
+
+    monkeypatch.setattr(scoring, "load", lambda model: type(toy_analyzer)(DiesInWorkers()))
+    out = tmp_path / "scored.jsonl"
+    out.write_text("previous results\n", encoding="utf-8")
+    with pytest.raises(WorkerError, match="stopped abruptly.*rows 1-2"):
+        scoring.score_export(export, out, batch_size=2, workers=2, progress=False)
+    assert out.read_text(encoding="utf-8") == "previous results\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
 @pytest.mark.parametrize("workers, forked", [(1, False), (2, True), (2, False)])
 def test_a_model_that_cannot_load_fails_the_run_cleanly(export, tmp_path, workers, forked, monkeypatch):
     # forked: the load fails here, before any worker; spawned: a failing load in a worker must not leave the pool

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
                    "French Excel's exports)")
     p.add_argument("--batch-size", type=positive_int, default=1024,
                    help="rows per model call (larger: faster, more memory; default 1024)")
-    p.add_argument("--workers", type=positive_int, default=1, help="processes (each loads the model once)")
+    p.add_argument("--workers", type=positive_int, default=1, help="processes (the fast model: loaded once, shared; the accurate model: loaded by each)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _model_options(p)
 
@@ -136,7 +136,7 @@ def _score(args) -> int:
     from .io.exports import ExportError
     from .io.writers import OutputError
     from .models import ModelError, ModelOptionError
-    from .scoring import ModelLoadError, score_export
+    from .scoring import ModelLoadError, WorkerError, score_export
 
     _import_spacy_without_torch(args.model)
     columns = args.text_columns.split(",") if args.text_columns else None
@@ -144,7 +144,8 @@ def _score(args) -> int:
         counts = score_export(args.input, args.output, model=args.model, id_column=args.id_column,
                               text_columns=columns, batch_size=args.batch_size, workers=args.workers,
                               progress=not args.quiet, model_options=_load_options(args), encoding=args.encoding)
-    except (ExportError, OutputError, ModelError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
+    except (ExportError, OutputError, ModelError, ModelOptionError, ModelLoadError, WorkerError,
+            FileNotFoundError) as err:
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     duplicates = f"; {counts['duplicate_ids']} with the id of an earlier row" if counts["duplicate_ids"] else ""

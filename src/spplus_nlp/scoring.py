@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import logging
 import multiprocessing as mp
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -23,6 +27,10 @@ _worker_error: Exception | None = None
 
 class ModelLoadError(RuntimeError):
     """The model could not be loaded (in a worker process, or before scoring began)."""
+
+
+class WorkerError(RuntimeError):
+    """A worker process stopped abruptly (killed, out of memory): the run stops, its output is not kept."""
 
 
 def result_record(row: ExportRow, analysis=None, error: str | None = None) -> dict:
@@ -50,7 +58,7 @@ def score_rows(analyzer: Analyzer, rows: Sequence[ExportRow]) -> list[dict]:
 
 
 def _init_worker(model: str | None, options: dict) -> None:
-    # A pool restarts a worker whose initializer raises, forever: keep the error and report it with the first chunk.
+    # An initializer that raises breaks the pool with a generic error: keep ours, report it with the first chunk.
     global _worker_analyzer, _worker_error
     try:
         _worker_analyzer = load(model, **options)
@@ -102,7 +110,7 @@ def score_export(input_path: str | Path, output_path: str | Path, model: str | N
         if workers > 1:
             with _pool(workers, model, model_options, analyzer) as pool:
                 bar = tqdm(unit=" rows", disable=not progress, desc="scoring")  # after the fork: tqdm has threads
-                _drain(pool.imap(_score_in_worker, chunks), writer, counts, bar)
+                _drain(_in_order(pool, chunks, ahead=2 * workers), writer, counts, bar)
         else:
             bar = tqdm(unit=" rows", disable=not progress, desc="scoring")
             _drain((score_rows(analyzer, c) for c in chunks), writer, counts, bar)
@@ -119,25 +127,54 @@ def _forks(config: dict) -> bool:
     workers skip the imports and the model load that a spawned worker repeats (seconds of a run), and share the
     model's memory pages with this process.
     """
-    return config.get("type") == "fast" and "fork" in mp.get_all_start_methods()
+    # not on macOS, where forking a process that loaded system frameworks can crash (Python spawns there by default)
+    return config.get("type") == "fast" and sys.platform.startswith("linux")
 
 
 @contextlib.contextmanager
 def _pool(workers: int, model: str | None, options: dict, analyzer: Analyzer | None):
     """``workers`` processes scoring chunks: forked with ``analyzer`` ready when it is given, else spawned, each
-    loading the model."""
+    loading the model. A worker that dies makes the pool fail (``BrokenProcessPool``) instead of losing its chunk."""
     global _worker_analyzer, _worker_error
     if analyzer is None:
-        with mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(model, options)) as pool:
-            yield pool
-        return
-    analyzer.model.predict(["Bonjour."])  # loads what the model loads lazily (spaCy) here, once for all workers
-    _worker_analyzer, _worker_error = analyzer, None  # what the forked workers find
+        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                   initargs=(model, options))
+    else:
+        try:  # loads what the model loads lazily (spaCy) here, once for all workers
+            analyzer.model.predict(["Bonjour."])
+        except Exception as err:  # noqa: BLE001 - each row will report the failure in its own "error"
+            log.warning("the model failed on a warm-up text (%s): rows will say why", type(err).__name__)
+        _worker_analyzer, _worker_error = analyzer, None  # what the forked workers find
+        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+        pool.submit(int).result()  # forks every worker now, while this process runs no other thread
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            yield pool
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C or a failure: do not score what is queued
+        raise
+    else:
+        pool.shutdown()
     finally:
         _worker_analyzer = None
+
+
+def _in_order(pool: ProcessPoolExecutor, chunks: Iterable[list[ExportRow]], ahead: int) -> Iterator[list[dict]]:
+    """Each chunk's records, in input order, with at most ``ahead`` chunks in flight (bounded memory)."""
+    pending: collections.deque = collections.deque()
+    for chunk in chunks:
+        pending.append((chunk, pool.submit(_score_in_worker, chunk)))
+        if len(pending) > ahead:
+            yield _result(*pending.popleft())
+    while pending:
+        yield _result(*pending.popleft())
+
+
+def _result(chunk: list[ExportRow], future) -> list[dict]:
+    try:
+        return future.result()
+    except BrokenProcessPool as err:
+        raise WorkerError(f"a worker process stopped abruptly (killed, or out of memory?) while scoring rows "
+                          f"{chunk[0].row}-{chunk[-1].row}: nothing was written") from err
 
 
 def _load_or_explain(model: str | None, options: dict) -> Analyzer:

@@ -52,6 +52,7 @@ def test_the_word_cache_is_not_pickled_and_a_refit_drops_it():
     assert vectorizer._char_rows._row_of
     copy = pickle.loads(pickle.dumps(vectorizer))
     assert getattr(copy, "_char_rows", None) is None
+    assert vectorizer._char_rows._row_of  # pickling leaves the live object's cache alone
     assert _same(copy.count(TEXTS)[1], before)
     vectorizer.fit(["tout autre chose", "autre chose encore"])  # new vocabulary: old rows would be wrong
     assert _same(vectorizer.count(TEXTS)[1], vectorizer.counters_[1].transform(TEXTS))

@@ -47,9 +47,8 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
         return [words.transform(texts), self._char_rows.count(texts)]
 
     def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_char_rows", None)  # a cache of what ``count`` saw, not part of the model
-        return state
+        # a copy: scikit-learn returns the live __dict__, and the cache is what ``count`` saw, not part of the model
+        return {k: v for k, v in super().__getstate__().items() if k != "_char_rows"}
 
     def weigh(self, counts: list[sp.csr_matrix]) -> sp.csr_matrix:
         """TF-IDF of (possibly summed) counts."""

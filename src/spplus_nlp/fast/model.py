@@ -293,8 +293,8 @@ class FastModel:
         """``sentences``: each text's sentence offsets when the caller has already segmented them (the accurate
         model does), else spaCy's. ``sentence_vectors``: the dense sentence vectors of those sentences, required
         when the model was fitted with some."""
-        # The features are built here, finite, and the heads' parameters were checked at fit: scikit-learn's input
-        # and parameter checks, repeated in every call of every head, are skipped.
+        # The n-gram and cue features are built here and finite (dense vectors are checked in _predict), and the
+        # heads' parameters were checked at fit: scikit-learn's checks, repeated in every call of every head, are off.
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             return self._predict(list(texts), sentences, sentence_vectors)
 
@@ -310,6 +310,8 @@ class FastModel:
                 raise ValueError("this model's engagement, suggestion or sentiment heads read dense sentence vectors (it was fitted with "
                                  "sentence_vectors): pass the same kind of vectors to predict")
             V = _stack_vectors(sentence_vectors, bounds)
+            if not np.isfinite(V).all():  # the one input not built here (scikit-learn's checks are off, above)
+                raise ValueError("the dense sentence vectors hold NaN or infinite values")
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         sent_probs = self.sentiment_.predict_proba(self._sentiment_features(X, V, bounds))
         sent_classes = list(self.sentiment_.classes_)
