@@ -134,23 +134,26 @@ def _forks(config: dict) -> bool:
 @contextlib.contextmanager
 def _pool(workers: int, model: str | None, options: dict, analyzer: Analyzer | None):
     """``workers`` processes scoring chunks: forked with ``analyzer`` ready when it is given, else spawned, each
-    loading the model. A worker that dies makes the pool fail (``BrokenProcessPool``) instead of losing its chunk."""
+    loading the model. A worker that dies makes the pool fail (``BrokenProcessPool``) instead of losing its chunk;
+    an error here (Ctrl-C, a failed write) stops the workers at once instead of letting them finish their chunks."""
     global _worker_analyzer, _worker_error
-    if analyzer is None:
-        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                                   initargs=(model, options))
-    else:
-        try:  # loads what the model loads lazily (spaCy) here, once for all workers
-            analyzer.model.predict(["Bonjour."])
-        except Exception as err:  # noqa: BLE001 - each row will report the failure in its own "error"
-            log.warning("the model failed on a warm-up text (%s): rows will say why", type(err).__name__)
-        _worker_analyzer, _worker_error = analyzer, None  # what the forked workers find
-        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
-        pool.submit(int).result()  # forks every worker now, while this process runs no other thread
+    pool = None
     try:
+        if analyzer is None:
+            pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                       initargs=(model, options))
+        else:
+            try:  # loads what the model loads lazily (spaCy) here, once for all workers
+                analyzer.model.predict(["Bonjour."])
+            except Exception as err:  # noqa: BLE001 - each row will report the failure in its own "error"
+                log.warning("the model failed on a warm-up text (%s): rows will say why", type(err).__name__)
+            _worker_analyzer, _worker_error = analyzer, None  # what the forked workers find
+            pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+            pool.submit(int).result()  # forks every worker now, before this run starts its own threads
         yield pool
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C or a failure: do not score what is queued
+        if pool is not None:
+            _stop(pool)
         raise
     else:
         pool.shutdown()
@@ -158,23 +161,37 @@ def _pool(workers: int, model: str | None, options: dict, analyzer: Analyzer | N
         _worker_analyzer = None
 
 
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now: ``shutdown(cancel_futures=True)`` alone lets them finish the chunks they hold."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+    else:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _in_order(pool: ProcessPoolExecutor, chunks: Iterable[list[ExportRow]], ahead: int) -> Iterator[list[dict]]:
     """Each chunk's records, in input order, with at most ``ahead`` chunks in flight (bounded memory)."""
     pending: collections.deque = collections.deque()
-    for chunk in chunks:
-        pending.append((chunk, pool.submit(_score_in_worker, chunk)))
-        if len(pending) > ahead:
-            yield _result(*pending.popleft())
-    while pending:
-        yield _result(*pending.popleft())
-
-
-def _result(chunk: list[ExportRow], future) -> list[dict]:
     try:
-        return future.result()
-    except BrokenProcessPool as err:
-        raise WorkerError(f"a worker process stopped abruptly (killed, or out of memory?) while scoring rows "
-                          f"{chunk[0].row}-{chunk[-1].row}: nothing was written") from err
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(_score_in_worker, chunk)))
+            if len(pending) >= ahead:
+                yield _oldest(pending)
+        while pending:
+            yield _oldest(pending)
+    except BrokenProcessPool as err:  # raised by result(), or by submit() once the pool is broken
+        rows = [r.row for chunk, _ in pending for r in chunk] or [0]
+        raise WorkerError(f"a worker process stopped abruptly (killed, or out of memory?) while rows "
+                          f"{min(rows)}-{max(rows)} were being scored: nothing was written") from err
+
+
+def _oldest(pending: collections.deque) -> list[dict]:
+    records = pending[0][1].result()
+    pending.popleft()  # only once done: a broken pool's error names the rows still in flight, this chunk's too
+    return records
 
 
 def _load_or_explain(model: str | None, options: dict) -> Analyzer:
