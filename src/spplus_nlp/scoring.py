@@ -106,14 +106,12 @@ def score_export(input_path: str | Path, output_path: str | Path, model: str | N
     analyzer = _load_or_explain(model, model_options) if workers <= 1 or forked else None
     counts = {"read": 0, "rows": 0, "errors": 0, "duplicate_ids": 0}
     chunks = _chunks(rows, batch_size, counts)
-    with ResultWriter(output_path) as writer:
-        if workers > 1:
-            with _pool(workers, model, model_options, analyzer) as pool:
-                bar = tqdm(unit=" rows", disable=not progress, desc="scoring")  # after the fork: tqdm has threads
-                _drain(_in_order(pool, chunks, ahead=2 * workers), writer, counts, bar)
-        else:
-            bar = tqdm(unit=" rows", disable=not progress, desc="scoring")
-            _drain((score_rows(analyzer, c) for c in chunks), writer, counts, bar)
+    workers_pool = _pool(workers, model, model_options, analyzer) if workers > 1 else contextlib.nullcontext()
+    with ResultWriter(output_path) as writer, workers_pool as pool:
+        bar = tqdm(unit=" rows", disable=not progress, desc="scoring")  # after any fork: tqdm starts a thread
+        results = (_in_order(pool, chunks, ahead=2 * workers) if pool is not None
+                   else (score_rows(analyzer, c) for c in chunks))
+        _drain(results, writer, counts, bar)
         if writer.count != counts["read"]:  # never lose or duplicate a row silently (the output is not kept)
             raise RuntimeError(f"wrote {writer.count} records for {counts['read']} input rows")
     bar.close()

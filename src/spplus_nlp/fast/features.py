@@ -105,24 +105,21 @@ class WordCharNgrams:
     def _rows(self, words: list[str]) -> sp.csr_matrix:
         """The n-gram rows of ``words`` (distinct), analysing only those not seen before."""
         with self._lock:  # the cache grows in place: one caller at a time
-            return self._rows_unlocked(words)
-
-    def _rows_unlocked(self, words: list[str]) -> sp.csr_matrix:
-        new = [w for w in words if w not in self._row_of]
-        if len(self._row_of) + len(new) > self.max_words:
-            self._clear()
-            new = words
-        if new:
-            block = self.counter.transform(new)
-            self._row_of.update(zip(new, range(len(self._row_of), len(self._row_of) + len(new))))
-            nnz, added = self._indptr[-1], block.nnz
-            if nnz + added > len(self._data):
-                size = max(2 * len(self._data), nnz + added)
-                self._indices, self._data = np.resize(self._indices, size), np.resize(self._data, size)
-            self._indices[nnz:nnz + added] = block.indices
-            self._data[nnz:nnz + added] = block.data
-            self._indptr.extend((nnz + block.indptr[1:]).tolist())
-        nnz = self._indptr[-1]
-        seen = sp.csr_matrix((self._data[:nnz], self._indices[:nnz], np.asarray(self._indptr, dtype=np.int64)),
-                             shape=(len(self._row_of), len(self.counter.vocabulary_)))
-        return seen[[self._row_of[w] for w in words]]
+            new = [w for w in words if w not in self._row_of]
+            if len(self._row_of) + len(new) > self.max_words:
+                self._clear()
+                new = words
+            if new:
+                block = self.counter.transform(new)
+                self._row_of.update(zip(new, range(len(self._row_of), len(self._row_of) + len(new))))
+                nnz, added = self._indptr[-1], block.nnz
+                if nnz + added > len(self._data):
+                    size = max(2 * len(self._data), nnz + added)
+                    self._indices, self._data = np.resize(self._indices, size), np.resize(self._data, size)
+                self._indices[nnz:nnz + added] = block.indices
+                self._data[nnz:nnz + added] = block.data
+                self._indptr.extend((nnz + block.indptr[1:]).tolist())
+            nnz = self._indptr[-1]
+            seen = sp.csr_matrix((self._data[:nnz], self._indices[:nnz], np.asarray(self._indptr, dtype=np.int64)),
+                                 shape=(len(self._row_of), len(self.counter.vocabulary_)))
+            return seen[[self._row_of[w] for w in words]]
