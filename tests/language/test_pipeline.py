@@ -1,3 +1,5 @@
+import re
+
 from spplus_nlp.language import MORPHOLOGY, load_language, segment_sentences
 
 
@@ -45,3 +47,42 @@ def test_brand_names_in_camel_case_stay_whole():
     for text in ("Le site LaPoste et ParcourSup sur iPhone.", "Venu en BlaBlaCar avec DisneyPlus.",
                  "Le module RendezVous et AmeliPlus."):
         assert _sentences(text) == [text]
+
+
+def test_every_french_token_match_pattern_needs_a_hyphen_or_an_apostrophe():
+    """What makes the prefilter exact: each alternative of spaCy's French token_match has, at its top level (not
+    optional, not repeated from zero), a character class made only of hyphens and apostrophes."""
+    from re import _parser as sre_parse  # the standard library's own reading of a pattern
+
+    from spacy.lang.fr.punctuation import ELISION, HYPHENS
+    from spacy.lang.fr.tokenizer_exceptions import _regular_exp
+
+    needed = {ord(c) for c in HYPHENS + ELISION}
+    for pattern in _regular_exp:
+        top_level = sre_parse.parse(pattern, re.IGNORECASE | re.UNICODE)
+        assert any(op is sre_parse.IN and all(kind is sre_parse.LITERAL and value in needed for kind, value in items)
+                   for op, items in top_level), pattern
+
+
+def test_prefiltered_token_match_gives_spacy_s_answers():
+    from spacy.lang.fr.tokenizer_exceptions import TOKEN_MATCH
+
+    match = load_language().tokenizer.token_match
+    assert match is not TOKEN_MATCH and match.__self__.pattern == TOKEN_MATCH.__self__.pattern
+    for s in ("faux-vampire", "Faux-Vampire", "entr'abat", "entr’abat", "saut-de-ski", "pet-en-l'air", "prud'homme",
+              "new-york", "burn–out", "bonjour", "rendez-vous", "aujourd'hui", "-", "'", "", "l'", "Saint-Étienne"):
+        expected = TOKEN_MATCH(s)
+        got = match(s)
+        assert (got and got.span()) == (expected and expected.span()), s
+
+
+def test_tokens_are_spacy_s_own_with_the_prefilter():
+    import spacy
+    from spacy.lang.fr.tokenizer_exceptions import TOKEN_MATCH
+
+    text = ("Le faux-semblant d'aujourd'hui : l'entr'aide, le saut-de-ski à Saint-Étienne, peut-être ?\n"
+            "Rendez-vous pris (prud'hommes) via www.service-public.fr, réponse sous 48h. Merci !")
+    reference = spacy.blank("fr").tokenizer
+    reference.from_bytes(load_language().tokenizer.to_bytes())  # same rules, spaCy's own token_match
+    assert reference.token_match.__self__.pattern == TOKEN_MATCH.__self__.pattern
+    assert [t.text for t in load_language().tokenizer(text)] == [t.text for t in reference(text)]

@@ -17,6 +17,8 @@ from functools import lru_cache
 from typing import Iterable, Iterator
 
 import spacy
+from spacy.lang.fr.punctuation import ELISION, HYPHENS
+from spacy.lang.fr.tokenizer_exceptions import TOKEN_MATCH as FRENCH_TOKEN_MATCH
 from spacy.language import Language
 from spacy.util import compile_infix_regex
 
@@ -37,6 +39,28 @@ _OPENER = r"(?:(?:" + "|".join(_OPENERS) + r")\b|(?:[JLCDNMST]|Qu)['’])"
 # zero-width: splits "normalNous" into "normal" + "Nous" without a token in between
 _GLUED_OPENER = r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Ý])(?=" + _OPENER + ")"  # the capital first: most positions fail fast
 _GLUED_OPENER_AT = re.compile(_GLUED_OPENER)
+
+
+# spaCy's French ``token_match`` is one alternation of 266 patterns ("faux-…", "entr'…", "saint-…"), each of which
+# needs a hyphen or an apostrophe; the tokenizer asks it about every new whitespace chunk and every piece left after
+# stripping an affix (about 65 calls a review, ~5 µs each, nearly all failing: a third of the tokenizer's time on new
+# text). A string with neither character cannot match, so it is answered at once; the rest go to spaCy's pattern.
+_TOKEN_MATCH_NEEDS = re.compile(f"[{HYPHENS}{ELISION}]")
+
+
+def prefiltered_token_match(token_match):
+    """``token_match`` (spaCy's French one), skipped for strings with no hyphen and no apostrophe: same answers."""
+    needs = _TOKEN_MATCH_NEEDS.search
+
+    def match(string):
+        return token_match(string) if needs(string) else None
+
+    match.__self__ = token_match.__self__  # the compiled pattern, which spaCy's tokenizer serialises
+    return match
+
+
+def _pattern(match) -> str | None:
+    return getattr(getattr(match, "__self__", None), "pattern", None)
 
 
 @Language.component("line_break_and_glued_sentences")
@@ -83,6 +107,8 @@ def load_language() -> Language:
         raise RuntimeError(f"spaCy model {SPACY_MODEL!r} is missing: pip install {SPACY_MODEL.replace('_', '-')}") from err
     infixes = list(nlp.Defaults.infixes) + [_GLUED_SENTENCE_MARK, _GLUED_OPENER]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    if _pattern(nlp.tokenizer.token_match) == _pattern(FRENCH_TOKEN_MATCH):  # the model's own, recompiled on load
+        nlp.tokenizer.token_match = prefiltered_token_match(nlp.tokenizer.token_match)
     nlp.add_pipe("sentencizer", first=True)
     nlp.add_pipe("line_break_and_glued_sentences", after="sentencizer")
     return nlp
