@@ -86,3 +86,22 @@ def test_tokens_are_spacy_s_own_with_the_prefilter():
     reference.from_bytes(load_language().tokenizer.to_bytes())  # same rules, spaCy's own token_match
     assert reference.token_match.__self__.pattern == TOKEN_MATCH.__self__.pattern
     assert [t.text for t in load_language().tokenizer(text)] == [t.text for t in reference(text)]
+
+
+def test_strings_added_while_analysing_are_freed_once_warm(monkeypatch):
+    import spplus_nlp.language.pipeline as pipeline
+
+    nlp = load_language()
+    monkeypatch.setitem(pipeline._zones, "warm", 0)
+    monkeypatch.setattr(pipeline, "WARM_UP_TEXTS", 1)
+    with pipeline.transient_vocabulary(1):  # warm-up: outside a zone, what spaCy adds stays
+        list(segment_sentences(["Le dossier zorglubwarm reste bloqué."]))
+    assert "zorglubwarm" in nlp.vocab.strings
+    with pipeline.transient_vocabulary(1):
+        bounds = list(segment_sentences(["Le dossier zorglubzone reste bloqué. Merci."]))
+        with pipeline.transient_vocabulary(1):  # nested (the accurate model's fast part): no second zone
+            assert pipeline._zones["inside"]
+        assert "zorglubzone" in nlp.vocab.strings
+    assert not pipeline._zones["inside"]
+    assert "zorglubzone" not in nlp.vocab.strings  # freed with the zone
+    assert bounds == [[(0, 36), (37, 43)]]  # plain values taken out of the zone stay valid

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..language import segment_sentences
+from ..language import segment_sentences, transient_vocabulary
 from ..suggestions import CUES
 from ..suggestions.spans import narrow
 from ..taxonomy import (ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, PLATFORM_TAG_IDS, POLARITIES, SENTIMENTS,
@@ -107,6 +107,10 @@ class AccurateModel:
         texts = list(texts)
         if not texts:
             return []
+        with transient_vocabulary(len(texts)):
+            return self._predict(texts)
+
+    def _predict(self, texts: list[str]) -> list[Analysis]:
         sentences = list(segment_sentences(texts))
         plans, docs, sents, out = self._run(texts, sentences)
         sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
@@ -176,7 +180,8 @@ class AccurateModel:
         texts = list(texts)
         if not texts:
             return []
-        best = self._run(texts, list(segment_sentences(texts)))[3]["tags"].argmax(-1).numpy()
+        with transient_vocabulary(len(texts)):
+            best = self._run(texts, list(segment_sentences(texts)))[3]["tags"].argmax(-1).numpy()
         return [{t: ("" if TAG_VALUES[v] == "absent" else TAG_VALUES[v]) for t, v in zip(PLATFORM_TAG_IDS, row)}
                 for row in best]
 

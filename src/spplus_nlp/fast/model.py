@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 
-from ..language import segment_sentences
+from ..language import segment_sentences, transient_vocabulary
 from ..suggestions import cue_features
 from ..suggestions.boundaries import SpanBoundaries
 from ..suggestions.spans import narrow
@@ -295,8 +295,10 @@ class FastModel:
         when the model was fitted with some."""
         # The n-gram and cue features are built here and finite (dense vectors are checked in _predict), and the
         # heads' parameters were checked at fit: scikit-learn's checks, repeated in every call of every head, are off.
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            return self._predict(list(texts), sentences, sentence_vectors)
+        texts = list(texts)
+        with (sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
+              transient_vocabulary(len(texts))):
+            return self._predict(texts, sentences, sentence_vectors)
 
     def _predict(self, texts: list[str], sentences, sentence_vectors) -> list[Analysis]:
         if not texts:
