@@ -1,4 +1,5 @@
 import re
+import sys
 
 from spplus_nlp.language import MORPHOLOGY, load_language, segment_sentences
 
@@ -93,15 +94,53 @@ def test_strings_added_while_analysing_are_freed_once_warm(monkeypatch):
 
     nlp = load_language()
     monkeypatch.setitem(pipeline._zones, "warm", 0)
-    monkeypatch.setattr(pipeline, "WARM_UP_TEXTS", 1)
+    monkeypatch.setattr(pipeline, "WARM_UP_TEXTS", 2)
     with pipeline.transient_vocabulary(1):  # warm-up: outside a zone, what spaCy adds stays
-        list(segment_sentences(["Le dossier zorglubwarm reste bloqué."]))
-    assert "zorglubwarm" in nlp.vocab.strings
+        with pipeline.transient_vocabulary(1):  # nested (the accurate model's fast part): counted once
+            list(segment_sentences(["Le dossier zorglubwarm reste bloqué."]))
+    assert pipeline._zones["warm"] == 1 and "zorglubwarm" in nlp.vocab.strings
+    with pipeline.transient_vocabulary(1):
+        pass
     with pipeline.transient_vocabulary(1):
         bounds = list(segment_sentences(["Le dossier zorglubzone reste bloqué. Merci."]))
-        with pipeline.transient_vocabulary(1):  # nested (the accurate model's fast part): no second zone
-            assert pipeline._zones["inside"]
+        with pipeline.transient_vocabulary(1):  # nested: no second zone
+            assert pipeline._zones["inside"] and pipeline._zones["depth"] == 2
         assert "zorglubzone" in nlp.vocab.strings
-    assert not pipeline._zones["inside"]
+    assert not pipeline._zones["inside"] and pipeline._zones["depth"] == 0
     assert "zorglubzone" not in nlp.vocab.strings  # freed with the zone
     assert bounds == [[(0, 36), (37, 43)]]  # plain values taken out of the zone stay valid
+
+
+def test_threads_sharing_a_model_get_their_own_answers(monkeypatch):
+    """A zone is the process's: without the lock, one thread's zone freed the words another thread was reading."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    import spplus_nlp
+    import spplus_nlp.language.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "WARM_UP_TEXTS", 0)
+    model = spplus_nlp.load("fast").model
+    rng = random.Random(0)
+    batches = [[f"Dossier {''.join(rng.choice('bcdfgklmnprstvz') for _ in range(9))} en attente depuis {i} mois, "
+                f"il faudrait un suivi {''.join(rng.choice('aeiou') for _ in range(6))}." for i in range(8)]
+               for _ in range(64)]
+    expected = [[a.to_dict() for a in model.predict(b)] for b in batches]
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads switch often, as under load
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            got = list(pool.map(lambda b: [a.to_dict() for a in model.predict(b)], batches))
+    finally:
+        sys.setswitchinterval(before)
+    assert got == expected
+
+
+
+def test_the_pipeline_still_pickles():
+    import pickle
+
+    nlp = load_language()
+    text = "Le rendez-vous d'aujourd'hui, pris en ligne.Merci"
+    restored = pickle.loads(pickle.dumps(nlp))
+    assert [t.text for t in restored.tokenizer(text)] == [t.text for t in nlp.tokenizer(text)]

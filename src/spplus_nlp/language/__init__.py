@@ -1,5 +1,6 @@
 """spaCy pipelines the models share: tokens, sentences and verb mood."""
 
-from .pipeline import MORPHOLOGY, SENTENCES, load_language, segment_sentences, transient_vocabulary
+from .pipeline import (MORPHOLOGY, SENTENCES, SPACY_LOCK, load_language, segment_sentences,
+                       transient_vocabulary)
 
-__all__ = ["MORPHOLOGY", "SENTENCES", "load_language", "segment_sentences", "transient_vocabulary"]
+__all__ = ["MORPHOLOGY", "SENTENCES", "SPACY_LOCK", "load_language", "segment_sentences", "transient_vocabulary"]

@@ -12,9 +12,11 @@ French sentences (a pronoun, a determiner, a greeting) glued to a lower-case let
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from contextlib import contextmanager
-from functools import lru_cache
+import threading
+from functools import lru_cache, partial
 from typing import Iterable, Iterator
 
 import spacy
@@ -50,14 +52,18 @@ _TOKEN_MATCH_NEEDS = re.compile(f"[{HYPHENS}{ELISION}]")
 
 
 def prefiltered_token_match(token_match):
-    """``token_match`` (spaCy's French one), skipped for strings with no hyphen and no apostrophe: same answers."""
-    needs = _TOKEN_MATCH_NEEDS.search
+    """``token_match`` (spaCy's French one), skipped for strings with no hyphen and no apostrophe: same answers.
 
-    def match(string):
-        return token_match(string) if needs(string) else None
-
-    match.__self__ = token_match.__self__  # the compiled pattern, which spaCy's tokenizer serialises
+    A ``functools.partial`` of a module-level function, so that the tokenizer still pickles (``nlp.pipe(n_process=)``
+    under spawn); ``__self__`` is the compiled pattern, which spaCy's tokenizer serialises.
+    """
+    match = partial(_match_if_possible, token_match)
+    match.__self__ = token_match.__self__
     return match
+
+
+def _match_if_possible(token_match, string):
+    return token_match(string) if _TOKEN_MATCH_NEEDS.search(string) else None
 
 
 def _pattern(match) -> str | None:
@@ -119,41 +125,57 @@ def load_language() -> Language:
 # about 13 a review, 5 MiB or so per 1,000 distinct reviews and process, without end on an export of hundreds of
 # thousands of rows. spaCy's memory zone frees them once the texts are analysed. spaCy fills its tokenizer cache
 # (10,000 chunks, the common words come first) only outside a zone, so each process's first texts run outside one.
+# The vocabulary is the process's, so a zone opened by one thread would free what another thread's texts add: the
+# spaCy work of the models runs under one lock (the GIL serialises it anyway).
 WARM_UP_TEXTS = 2048
-_zones = {"warm": 0, "inside": False}
+SPACY_LOCK = threading.RLock()
+_zones = {"warm": 0, "depth": 0, "inside": False}
 
 
 @contextmanager
 def transient_vocabulary(n_texts: int) -> Iterator[None]:
     """Analyse ``n_texts`` texts with spaCy inside ``nlp.memory_zone()``, once this process has analysed
     ``WARM_UP_TEXTS`` outside one: take plain values (offsets, strings, labels) out of the block, never a Doc,
-    Token or Span."""
-    if _zones["inside"]:  # spaCy's zones must not nest (the accurate model runs its fast part inside its own)
-        yield
-        return
-    if _zones["warm"] < WARM_UP_TEXTS:
-        _zones["warm"] += n_texts
-        yield
-        return
-    _zones["inside"] = True
-    try:
-        with load_language().memory_zone():
-            yield
-    finally:
-        _zones["inside"] = False
+    Token or Span. Holds ``SPACY_LOCK``; only the outermost block counts and opens a zone (spaCy's zones must not
+    nest, and the accurate model runs its fast part inside its own block)."""
+    with SPACY_LOCK:
+        outer = _zones["depth"] == 0
+        zone = outer and _zones["warm"] >= WARM_UP_TEXTS
+        if outer and not zone:
+            _zones["warm"] += n_texts
+        _zones["depth"] += 1
+        try:
+            if zone:
+                _zones["inside"] = True
+                with load_language().memory_zone():
+                    yield
+            else:
+                yield
+        finally:
+            _zones["depth"] -= 1
+            if zone:
+                _zones["inside"] = False
 
 
 def segment_sentences(texts: Iterable[str], batch_size: int = 256) -> Iterator[list[tuple[int, int]]]:
     """Yield, for each text, its sentences as ``(start, end)`` character offsets, stripped of outer spaces."""
+    texts = iter(texts)
+    while batch := list(itertools.islice(texts, batch_size)):
+        with SPACY_LOCK:  # a batch at a time, never held across a yield
+            bounds = [_sentence_bounds(doc, text) for doc, text in
+                      load_language().pipe(((t, t) for t in batch), as_tuples=True, batch_size=batch_size,
+                                           disable=MORPHOLOGY)]
+        yield from bounds
+
+
+def _sentence_bounds(doc, text: str) -> list[tuple[int, int]]:
     # each sentence is sliced from the text itself: ``Span.text`` would rebuild it token by token
-    pairs = ((text, text) for text in texts)
-    for doc, text in load_language().pipe(pairs, as_tuples=True, batch_size=batch_size, disable=MORPHOLOGY):
-        bounds = []
-        for sentence in doc.sents:
-            a, b = sentence.start_char, sentence.end_char
-            piece = text[a:b]
-            kept = piece.strip()
-            if kept:
-                left = len(piece) - len(piece.lstrip())
-                bounds.append((a + left, a + left + len(kept)))
-        yield bounds
+    bounds = []
+    for sentence in doc.sents:
+        a, b = sentence.start_char, sentence.end_char
+        piece = text[a:b]
+        kept = piece.strip()
+        if kept:
+            left = len(piece) - len(piece.lstrip())
+            bounds.append((a + left, a + left + len(kept)))
+    return bounds

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..language import SENTENCES, load_language
+from ..language import SENTENCES, SPACY_LOCK, load_language
 
 #: name -> pattern on the lower-cased sentence. Names are what the model card shows.
 CUES: dict[str, re.Pattern] = {
@@ -73,17 +73,18 @@ def cue_features(sentences: Sequence[str], batch_size: int = 256) -> np.ndarray:
                 out[i, j] = 1.0
     windows = [w for i, sentence in enumerate(sentences) for w in _candidate_windows(i, sentence)]
     if windows:
-        docs = load_language().pipe((text for _, text, _ in windows), batch_size=batch_size, disable=SENTENCES)
-        for (i, _, at), doc in zip(windows, docs):
-            span = doc.char_span(at, at + 1, alignment_mode="expand")
-            tok = span[0] if span is not None and len(span) else None
-            if tok is None or tok.pos_ not in ("VERB", "AUX"):
-                continue
-            mood = tok.morph.get("Mood")
-            if "Cnd" in mood:
-                out[i, len(CUES)] = 1.0
-            elif "Imp" in mood:
-                out[i, len(CUES) + 1] = 1.0
+        with SPACY_LOCK:  # see spplus_nlp.language.transient_vocabulary
+            docs = load_language().pipe((text for _, text, _ in windows), batch_size=batch_size, disable=SENTENCES)
+            for (i, _, at), doc in zip(windows, docs):
+                span = doc.char_span(at, at + 1, alignment_mode="expand")
+                tok = span[0] if span is not None and len(span) else None
+                if tok is None or tok.pos_ not in ("VERB", "AUX"):
+                    continue
+                mood = tok.morph.get("Mood")
+                if "Cnd" in mood:
+                    out[i, len(CUES)] = 1.0
+                elif "Imp" in mood:
+                    out[i, len(CUES) + 1] = 1.0
     return out
 
 
