@@ -4,10 +4,9 @@ Usage: python benchmarks/memory.py [--rows 30720] [--out benchmarks/results/memo
 
 Every new word of a review (a name, a typo, a file number) used to stay in spaCy's vocabulary for good, so a process
 grew without end on a large export. The models now analyse each call inside ``nlp.memory_zone()`` once the process
-is warm (``spplus_nlp.language.transient_vocabulary``). The real texts are too few to show it (1,049, and the
-throughput benchmark cycles them), so the rows here are the real texts, cycled, with one word in twelve replaced by a
-made-up one (seeded): each row is distinct and brings about a dozen new strings, as names and typos do. Each setting
-runs in a fresh process; resident memory is read after the first call (the warm-up) and after the last.
+is warm (``spplus_nlp.language.transient_vocabulary``). The rows are distinct (``distinct.py``: the real texts with
+one word in twelve made up). Each setting runs in a fresh process; resident memory is read after the first call
+(part of the warm-up) and after the last.
 """
 
 from __future__ import annotations
@@ -18,27 +17,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+
 _RUN = """
-import json, random, sys, time
+import json, sys, time
+sys.path.insert(0, sys.argv[3])
 import spplus_nlp
 import spplus_nlp.language.pipeline as pipeline
+from distinct import distinct_texts
 from spplus_nlp.corpora import load_corpus
 from spplus_nlp.language import load_language
 
 rows, zones = int(sys.argv[1]), sys.argv[2] == "on"
 if not zones:
     pipeline.WARM_UP_TEXTS = float("inf")  # never enter a zone: the behaviour before zones
-texts = list(load_corpus(annotations=None)["text"])
+texts = distinct_texts(list(load_corpus(annotations=None)["text"]), rows)
 model = spplus_nlp.load("fast").model
 vocab = load_language().vocab
-rng = random.Random(0)
-letters = "abcdefghijklmnopqrstuvwxyzéè"
-
-def distinct(text):
-    words = text.split(" ")
-    for i in range(0, len(words), 12):
-        words[i] = "".join(rng.choice(letters) for _ in range(rng.randint(4, 10)))
-    return " ".join(words)
 
 def resident_mib():
     with open("/proc/self/statm") as f:
@@ -46,7 +41,7 @@ def resident_mib():
 
 calls, seconds, first = 0, 0.0, None
 for start in range(0, rows, 1024):
-    batch = [distinct(texts[(start + i) % len(texts)]) for i in range(min(1024, rows - start))]
+    batch = texts[start:start + 1024]
     t = time.process_time()
     model.predict(batch)
     seconds += time.process_time() - t
@@ -66,8 +61,8 @@ def main() -> None:
     args = ap.parse_args()
     results = {}
     for zones in ("on", "off"):
-        out = subprocess.run([sys.executable, "-c", _RUN, str(args.rows), zones], check=True, capture_output=True,
-                             text=True)
+        out = subprocess.run([sys.executable, "-c", _RUN, str(args.rows), zones, str(HERE)], check=True,
+                             capture_output=True, text=True)
         r = results[f"zones_{zones}"] = json.loads(out.stdout.strip().splitlines()[-1])
         growth = r["at_end"]["resident_mib"] - r["after_first_call"]["resident_mib"]
         print(f"memory zones {zones}: {r['rows']} distinct rows, resident memory "

@@ -81,6 +81,8 @@ def throughput_section(tp: dict) -> list[str]:
              "| run | reviews/s | peak memory (MiB) |", "|---|---|---|"]
     for key, label in (("score_workers_1", "`spplus-nlp score` (1 process)"),
                        ("score_workers_2", "`spplus-nlp score --workers 2`"),
+                       ("score_workers_2_distinct", "`spplus-nlp score --workers 2`, 10,000 distinct rows "
+                                                    "(`distinct.py`: one word in twelve made up)"),
                        ("fr_core_news_sm_alone", "fr_core_news_sm alone (`nlp.pipe`, full pipeline)")):
         if key in tp:
             lines.append(f"| {label} | {tp[key]['reviews_per_s']:.0f} | {tp[key]['peak_rss_mib']:.0f} |")

@@ -5,8 +5,9 @@ The rows are real SP+ texts from ../shared, cycled to the wanted count, written 
 repository. Each measurement runs in a fresh process; peak memory is the largest process's maximum RSS.
 
 Cycling repeats each text about ten times, and caches (spaCy's tokenizer, the fast model's words) make a text seen
-before cheaper than a new one: the script also times the fast model on the distinct texts, seen for the first time
-and then again, in one process, so that the gap is on record.
+before cheaper than a new one: the script also scores 10,000 distinct rows (``distinct.py``: the real texts with one
+word in twelve made up, as names and typos would be), and times the fast model on the real texts seen for the first
+time and then again, in one process, so that the gap is on record.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 from spplus_nlp.corpora import load_corpus
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from distinct import distinct_texts  # noqa: E402
 
 _MEASURE = """
 import resource, subprocess, sys, time, json
@@ -56,6 +60,11 @@ print(json.dumps({"texts": len(texts), "first_seen_ms_per_text": 1000 * first / 
 """
 
 
+def _rows(texts: list[str]) -> list[dict]:
+    return [{"ID expérience": str(i), "Titre": t.split(". ", 1)[0], "Description": t.split(". ", 1)[-1]}
+            for i, t in enumerate(texts)]
+
+
 def measure(cmd: list[str]) -> dict:
     out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -69,10 +78,10 @@ def main() -> None:
     corpus = load_corpus(annotations=None)
     texts = corpus["text"]
     with tempfile.TemporaryDirectory() as tmp:
-        export = Path(tmp) / "export.csv"
-        rows = [{"ID expérience": str(i), "Titre": texts[i % len(texts)].split(". ", 1)[0],
-                 "Description": texts[i % len(texts)].split(". ", 1)[-1]} for i in range(args.rows)]
+        export, distinct_export = Path(tmp) / "export.csv", Path(tmp) / "distinct.csv"
+        rows = _rows([texts[i % len(texts)] for i in range(args.rows)])
         pd.DataFrame(rows).to_csv(export, sep=";", index=False)
+        pd.DataFrame(_rows(distinct_texts(texts, args.rows))).to_csv(distinct_export, sep=";", index=False)
         chars = sum(len(r["Titre"]) + len(r["Description"]) + 2 for r in rows)
         cli = str(Path(sys.executable).with_name("spplus-nlp"))
         results = {"rows": args.rows, "mean_chars": chars / args.rows, "cpus": os.cpu_count()}
@@ -84,6 +93,12 @@ def main() -> None:
             results[f"score_workers_{workers}"] = {**m, "reviews_per_s": args.rows / m["seconds"]}
             print(f"spplus-nlp score --workers {workers}: {args.rows / m['seconds']:.0f} reviews/s, "
                   f"peak {m['peak_rss_mib']:.0f} MiB", flush=True)
+        scored = Path(tmp) / "distinct.jsonl"
+        m = measure([cli, "score", str(distinct_export), "-o", str(scored), "--quiet", "--workers", "2"])
+        assert sum(1 for _ in scored.open(encoding="utf-8")) == args.rows
+        results["score_workers_2_distinct"] = {**m, "reviews_per_s": args.rows / m["seconds"]}
+        print(f"spplus-nlp score --workers 2, distinct rows: {args.rows / m['seconds']:.0f} reviews/s, "
+              f"peak {m['peak_rss_mib']:.0f} MiB", flush=True)
         out = subprocess.run([sys.executable, "-c", _FIRST_SEEN], check=True, capture_output=True, text=True)
         results["fast_model_first_seen"] = json.loads(out.stdout.strip().splitlines()[-1])
         f = results["fast_model_first_seen"]
