@@ -1,4 +1,4 @@
-"""Run the CPU benchmarks and rewrite benchmarks/RESULTS.md (about 25 minutes on 2 cores).
+"""Run the CPU benchmarks and rewrite benchmarks/RESULTS.md (about 30 minutes on 2 cores).
 
 The GPU benchmark needs a lent GPU machine: see benchmarks/accurate_gpu.py (its last results stay in the report).
 """
