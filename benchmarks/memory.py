@@ -39,13 +39,12 @@ def resident_mib():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2 ** 20
 
-calls, seconds, first = 0, 0.0, None
+seconds, first = 0.0, None
 for start in range(0, rows, 1024):
     batch = texts[start:start + 1024]
     t = time.process_time()
     model.predict(batch)
     seconds += time.process_time() - t
-    calls += 1
     if first is None:
         first = {"resident_mib": resident_mib(), "strings": len(vocab.strings)}
 print(json.dumps({"rows": rows, "zones": zones, "after_first_call": first,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from contextlib import contextmanager
 import threading
+from contextlib import contextmanager
 from functools import lru_cache, partial
 from typing import Iterable, Iterator
 
