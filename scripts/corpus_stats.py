@@ -5,7 +5,7 @@ Usage: python scripts/corpus_stats.py
 import json
 from collections import Counter
 
-from spplus_nlp.corpora import load_corpus, read_annotations
+from spplus_nlp.corpora import load_corpus, read_annotations, suggestion_end
 from spplus_nlp.corpora.agreement import agreement
 from spplus_nlp.corpora.spplus import CORPUS_DIR
 from spplus_nlp.taxonomy import ENGAGEMENT_IDS, SUGGESTION_TARGETS
@@ -27,6 +27,12 @@ def counts(rows) -> dict:
             "suggestions": {lab: sugg[lab] for lab in SUGGESTION_TARGETS}, "suggestions_total": sum(sugg.values())}
 
 
+def with_suggestion_ends(annotations: dict, texts: dict) -> dict:
+    """The annotations with the corpus's suggestion-end convention applied (no closing full stop)."""
+    return {i: {**r, "suggestions": [{**s, "end": suggestion_end(texts[i], s["start"], s["end"])}
+                                     for s in r["suggestions"]]} for i, r in annotations.items()}
+
+
 def main() -> None:
     corpus = load_corpus(include_supplement=True)
     real = [r for r in corpus.to_list() if r["source"] != "supplement"]
@@ -37,6 +43,9 @@ def main() -> None:
     out = {"real": counts(real), "by_source": by_source, "supplement": counts(supp),
            "agreement_before_adjudication": agreement(first, second),
            "agreement_adjudicated_vs_second": agreement(read_annotations(CORPUS_DIR / "annotations.jsonl"), second)}
+    texts = {r["id"]: r["text"] for r in real}
+    out["agreement_before_adjudication_suggestion_ends"] = agreement(with_suggestion_ends(first, texts),
+                                                                     with_suggestion_ends(second, texts))
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
 

@@ -26,6 +26,14 @@ def test_every_annotation_span_lies_in_its_text(corpus):
             assert 0 <= span["start"] < span["end"] <= len(r["text"])
 
 
+def test_suggestion_spans_follow_the_corpus_end_convention():
+    corpus = load_corpus(include_supplement=True).filter(lambda r: r["annotated"])
+    ends = [r["text"][s["end"] - 1] for r in corpus for s in r["suggestions"]]
+    assert len(ends) > 500
+    assert not [c for c in ends if c == "." or c.isspace()]
+    assert "?" in ends  # a question's mark stays
+
+
 def test_splits_are_deterministic_and_disjoint(corpus):
     a, b = train_dev_split(corpus, seed=0), train_dev_split(corpus, seed=0)
     assert a["dev"]["id"] == b["dev"]["id"]

@@ -2,7 +2,7 @@
 
 from .spplus import (ANNOTATIONS, CorpusError, kfold, load_corpus, read_annotations, read_experiences,
                      shared_data_dir, train_dev_split)
-from .standoff import AnnotationError, text_hash, to_standoff
+from .standoff import AnnotationError, suggestion_end, text_hash, to_standoff
 
 __all__ = ["ANNOTATIONS", "AnnotationError", "CorpusError", "kfold", "load_corpus", "read_annotations",
-           "read_experiences", "shared_data_dir", "text_hash", "to_standoff", "train_dev_split"]
+           "read_experiences", "shared_data_dir", "suggestion_end", "text_hash", "to_standoff", "train_dev_split"]
