@@ -61,6 +61,13 @@ def accuracy_section(acc: dict) -> list[str]:
               + (f" The engagement a found suggestion is tied to (spans overlapping a gold one): accuracy "
                  f"{fast['suggestion_engagements']['accuracy']:.3f} (n={fast['suggestion_engagements']['n']})."
                  if fast.get("suggestion_engagements") else ""), ""]
+    spans = _load("span_boundaries")
+    if spans:
+        a, b, r = spans["learnt"], spans["learnt_without_length_prior"], spans["rule"]
+        lines += ["Suggestion boundaries alone (`python benchmarks/span_boundaries.py`: the gold suggestions that lie "
+                  f"inside one sentence, that sentence given, 5 folds grouped by experience; n={a['n']}): cut exactly "
+                  f"{a['exact']:.3f} (right start {a['start']:.3f}, right end {a['end']:.3f}); without the length "
+                  f"prior {b['exact']:.3f} ({b['start']:.3f}, {b['end']:.3f}); the fixed rule {r['exact']:.3f}.", ""]
     tags = fast.get("platform_tags")
     if tags:
         lines += ["Platform tags (real gold) against the engagements they relate to (taxonomy.PLATFORM_TAGS):", "",

@@ -9,5 +9,5 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("accuracy.py", "throughput.py", "memory.py", "accurate_speed.py", "report.py"):
+for script in ("accuracy.py", "span_boundaries.py", "throughput.py", "memory.py", "accurate_speed.py", "report.py"):
     subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -51,6 +51,9 @@ def main(path, texts_path, batch_path=None):
             st = s.get("text") or ""
             if not st or st not in text:
                 errors.append(f"{where}: suggestion is not an exact substring: {st[:60]!r}")
+            elif st.rstrip().endswith("."):
+                warnings.append(f"{where}: suggestion ends with a full stop, which build_corpus.py drops "
+                                "(corpus convention, DATASHEET)")
             if s.get("engagement") not in ENGAGEMENTS | {"autre"}:
                 errors.append(f"{where}: bad suggestion engagement {s.get('engagement')!r}")
     if batch_path:

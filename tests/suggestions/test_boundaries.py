@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from spplus_nlp.suggestions.boundaries import SpanBoundaries, _candidates
@@ -8,6 +9,7 @@ _PATTERNS = [
     ("Le site plante tout le temps, il faudrait {x}.", "il faudrait {x}"),
     ("Personne ne répond, pourquoi ne pas {x} ?", "pourquoi ne pas {x} ?"),
     ("J'ai attendu trois heures, je suggère de {x} car c'est intenable.", "je suggère de {x}"),
+    ("Il faudrait {x}, ce qui éviterait des appels.", "Il faudrait {x}"),
 ]
 _THINGS = ["ouvrir le samedi", "rappeler les usagers", "mettre un numéro direct", "publier les délais",
            "simplifier le formulaire", "envoyer un accusé de réception", "former les agents", "afficher les horaires"]
@@ -31,7 +33,7 @@ def test_learns_where_spans_start_and_end():
     assert model.n_spans_ == len(texts[::2])
     predicted = model.predict_many([(t, *s) for t, s in zip(texts[1::2], sentences[1::2])])
     assert predicted == spans[1::2]
-    # the fixed rule keeps the full stop and the "car" clause of these sentences: the learnt model does better
+    # the fixed rule keeps the ", ce qui …" clause: the learnt model does better
     assert sum(narrow(t, *s) == g for t, s, g in zip(texts, sentences, spans)) < len(texts)
 
 
@@ -67,3 +69,29 @@ def test_one_word_spans_only_give_the_rule():
     text = "Guichet. Horaires."
     model = SpanBoundaries(min_spans=1).fit([text] * 3, [(0, 8)] * 3, [(0, 7)] * 3)
     assert model.start_head_ is None  # every candidate start is the gold one: nothing to learn
+
+
+def test_length_prior_is_learnt_from_the_gold_spans_and_weighs_on_the_span():
+    texts, sentences, spans = _examples()
+    model = SpanBoundaries(min_spans=5).fit(texts, sentences, spans)
+    lengths = [len(t[a:b].replace("?", "").split()) for t, (a, b) in zip(texts, spans)]
+    assert min(lengths) == 5 and max(lengths) == 8  # the bins "5", "6" and "7-8" (indices 4 to 6)
+    prior = np.exp(model.length_log_prior_)
+    assert prior.sum() == pytest.approx(1.0)
+    # every gold span in those 3 bins; each bin also has one add-one count
+    assert prior[4:7].sum() == pytest.approx((len(spans) + 3) / (len(spans) + len(prior)))
+    assert prior[0] == pytest.approx(1 / (len(spans) + len(prior)))
+    text, (s, e) = texts[0], sentences[0]
+    assert model.predict(text, s, e) == spans[0]
+    # a prior that only allows 2-word spans must move the answer to a 2-word span
+    model.length_log_prior_ = np.full(len(prior), -50.0)
+    model.length_log_prior_[1] = 0.0
+    start, end = model.predict(text, s, e)
+    assert len(text[start:end].split()) == 2
+
+
+def test_models_fitted_before_the_length_prior_still_predict():
+    texts, sentences, spans = _examples()
+    model = SpanBoundaries(min_spans=5).fit(texts, sentences, spans)
+    del model.length_log_prior_  # as unpickled from an older model
+    assert model.predict(texts[0], *sentences[0]) == spans[0]

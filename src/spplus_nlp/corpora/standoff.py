@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+from ..suggestions.spans import suggestion_end
+
 
 class AnnotationError(ValueError):
     pass
@@ -23,18 +25,6 @@ def locate(text: str, substring: str, where: str) -> tuple[int, int]:
     if start < 0:
         raise AnnotationError(f"{where}: span is not an exact substring of the text")
     return start, start + len(substring)
-
-
-def suggestion_end(text: str, start: int, end: int) -> int:
-    """Where the suggestion ``text[start:end]`` ends once its closing full stop is dropped.
-
-    The guideline asks for "the smallest clause or sentence that states the proposal", and its examples end without a
-    full stop but keep a question's "?": the corpus drops a closing "." (and spaces before it) and keeps "?", "!"
-    and "…". Annotators had split 85 / 127 on the full stop, which made an exact span a coin toss at its last character.
-    """
-    while end - 1 > start and (text[end - 1] == "." or text[end - 1].isspace()):
-        end -= 1
-    return end
 
 
 def to_standoff(record: dict, text: str, source: str) -> dict:

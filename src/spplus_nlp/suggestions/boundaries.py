@@ -4,8 +4,10 @@ The guideline (§3) asks for "the smallest clause or sentence that states the pr
 complaint". Which clause that is depends on words a fixed rule does not weigh well ("…, il faudrait …" starts a
 span, "…, car …" ends one, a trailing "?" stays, a trailing full stop mostly goes), so two linear models score the
 candidate boundaries of a sentence, every word start and every word end (with or without the punctuation that follows
-it), and the best-scoring pair with the start before the end is the span. The rule of :func:`.spans.narrow` is one
-of their features, and what is used when too few spans were there to learn from.
+it). A span is scored as log P(start) + log P(end) + log P(its length in words), the last from the gold spans' lengths,
+and the best pair with the start before the end is the span: the two heads alone, blind to length, preferred running
+on to the end of the sentence. The rule of :func:`.spans.narrow` is one of their features, and what is used when too
+few spans were there to learn from.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from .spans import narrow
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _CLOSING = set(".?!…)\"»")  # what may close a span after its last word
+#: upper bounds (in words) of the span-length bins of the length prior
+_LENGTH_BINS = np.array([1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, 40, 60, np.inf])
 
 
 class SpanBoundaries(BaseEstimator):
@@ -56,6 +60,9 @@ class SpanBoundaries(BaseEstimator):
             ends += [f for _, f in cand_e]
             y_end += [int(q == ge) for q, _ in cand_e]
         self.n_spans_ = usable
+        lengths = [_count_words(text[gs:ge]) for text, (gs, ge) in zip(texts, spans)]
+        counts = np.bincount(np.searchsorted(_LENGTH_BINS, lengths), minlength=len(_LENGTH_BINS)) + 1.0  # add-one
+        self.length_log_prior_ = np.log(counts / counts.sum())
         # too few spans, or every span one word long (a single class for the start or end head): the rule
         if usable < max(self.min_spans, 1) or len(set(y_start)) < 2 or len(set(y_end)) < 2:
             self.start_head_ = self.end_head_ = None
@@ -89,10 +96,33 @@ class SpanBoundaries(BaseEstimator):
                 out.append(narrow(text, s, e))
                 continue
             starts, ends = np.array([p for p, _ in cs]), np.array([q for q, _ in ce])
-            pair = np.where(ends[None, :] > starts[:, None], ps[:, None] + pe[None, :], -np.inf)
+            pair = _log_sigmoid(ps)[:, None] + _log_sigmoid(pe)[None, :] + self._length_prior(text, s, e, starts, ends)
+            pair = np.where(ends[None, :] > starts[:, None], pair, -np.inf)
             i, j = np.unravel_index(int(np.argmax(pair)), pair.shape)
             out.append((int(starts[i]), int(ends[j])) if np.isfinite(pair[i, j]) else narrow(text, s, e))
         return out
+
+    def _length_prior(self, text: str, start: int, end: int, starts: np.ndarray, ends: np.ndarray):
+        """log P(length in words) of every (start, end) pair; 0 for a model fitted before the prior existed."""
+        prior = getattr(self, "length_log_prior_", None)
+        if prior is None:
+            return 0.0
+        word_starts = _word_starts(text, start, end)
+        n = np.searchsorted(word_starts, ends)[None, :] - np.searchsorted(word_starts, starts)[:, None]
+        return prior[np.searchsorted(_LENGTH_BINS, np.maximum(n, 1))]
+
+
+def _word_starts(text: str, start: int, end: int) -> np.ndarray:
+    """Offsets (absolute) of the words of ``text[start:end]``, as :func:`_candidates` counts them."""
+    return np.array([start + m.start() for m in _TOKEN.finditer(text[start:end]) if m.group()[0].isalnum()], dtype=int)
+
+
+def _count_words(span: str) -> int:
+    return sum(m.group()[0].isalnum() for m in _TOKEN.finditer(span))
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -x)
 
 
 def _linear_scores(vectorizer: DictVectorizer, head: LogisticRegression, features: list[dict]) -> np.ndarray:
