@@ -36,6 +36,8 @@ def test_changed_text_is_detected():
     ("pourquoi ne pas ouvrir le samedi ?", "pourquoi ne pas ouvrir le samedi ?"),
     ("ouvrez le samedi !", "ouvrez le samedi !"),
     ("il faudrait un suivi", "il faudrait un suivi"),
+    ("il faudrait un suivi...", "il faudrait un suivi"),
+    ("il faudrait un suivi…", "il faudrait un suivi…"),
     (".", "."),
 ])
 def test_a_suggestion_drops_its_closing_full_stop_only(span, kept):

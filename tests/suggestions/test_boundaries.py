@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from spplus_nlp.suggestions import boundaries
 from spplus_nlp.suggestions.boundaries import SpanBoundaries, _candidates
 from spplus_nlp.suggestions.spans import narrow
 
@@ -90,8 +91,14 @@ def test_length_prior_is_learnt_from_the_gold_spans_and_weighs_on_the_span():
     assert len(text[start:end].split()) == 2
 
 
-def test_models_fitted_before_the_length_prior_still_predict():
+def test_models_fitted_before_the_length_prior_keep_their_own_score(monkeypatch):
     texts, sentences, spans = _examples()
     model = SpanBoundaries(min_spans=5).fit(texts, sentences, spans)
-    del model.length_log_prior_  # as unpickled from an older model
-    assert model.predict(texts[0], *sentences[0]) == spans[0]
+    # "aa bb cc": starts 0, 3, 6 and ends 2, 5, 8, with head scores where the two ways of adding them disagree:
+    # logits, (6, 8) scores 6 - 5 = 1 > (3, 5) 0 + 0; log-probabilities, (3, 5) -1.39 > (6, 8) -5.01
+    logits = iter([np.array([-4.0, 0.0, 6.0]), np.array([-4.0, 0.0, -5.0])] * 2)
+    monkeypatch.setattr(boundaries, "_linear_scores", lambda *_: next(logits))
+    model.length_log_prior_ = np.zeros(len(model.length_log_prior_))  # a flat prior: log-probabilities decide
+    assert model.predict("aa bb cc", 0, 8) == (3, 5)
+    del model.length_log_prior_  # as unpickled from a model fitted before the prior: its own score, the logits
+    assert model.predict("aa bb cc", 0, 8) == (6, 8)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ..suggestions.spans import suggestion_end
+from ..io.text import suggestion_end
 
 
 class AnnotationError(ValueError):

@@ -4,8 +4,8 @@ The guideline (§3) asks for "the smallest clause or sentence that states the pr
 complaint". Which clause that is depends on words a fixed rule does not weigh well ("…, il faudrait …" starts a
 span, "…, car …" ends one, a trailing "?" stays, a trailing full stop mostly goes), so two linear models score the
 candidate boundaries of a sentence, every word start and every word end (with or without the punctuation that follows
-it). A span is scored as log P(start) + log P(end) + log P(its length in words), the last from the gold spans' lengths,
-and the best pair with the start before the end is the span: the two heads alone, blind to length, preferred running
+it). A span is scored as log P(start) + log P(end) + log P(its length in words), the last from the gold spans' lengths
+(a model fitted before the prior existed keeps its own score, the sum of the two logits), and the best pair with the start before the end is the span: the two heads alone, blind to length, preferred running
 on to the end of the sentence. The rule of :func:`.spans.narrow` is one of their features, and what is used when too
 few spans were there to learn from.
 """
@@ -96,17 +96,19 @@ class SpanBoundaries(BaseEstimator):
                 out.append(narrow(text, s, e))
                 continue
             starts, ends = np.array([p for p, _ in cs]), np.array([q for q, _ in ce])
-            pair = _log_sigmoid(ps)[:, None] + _log_sigmoid(pe)[None, :] + self._length_prior(text, s, e, starts, ends)
+            if getattr(self, "length_log_prior_", None) is None:  # fitted before the prior: its own score
+                pair = ps[:, None] + pe[None, :]
+            else:
+                pair = (_log_sigmoid(ps)[:, None] + _log_sigmoid(pe)[None, :]
+                        + self._length_prior(text, s, e, starts, ends))
             pair = np.where(ends[None, :] > starts[:, None], pair, -np.inf)
             i, j = np.unravel_index(int(np.argmax(pair)), pair.shape)
             out.append((int(starts[i]), int(ends[j])) if np.isfinite(pair[i, j]) else narrow(text, s, e))
         return out
 
     def _length_prior(self, text: str, start: int, end: int, starts: np.ndarray, ends: np.ndarray):
-        """log P(length in words) of every (start, end) pair; 0 for a model fitted before the prior existed."""
-        prior = getattr(self, "length_log_prior_", None)
-        if prior is None:
-            return 0.0
+        """log P(length in words) of every (start, end) pair."""
+        prior = self.length_log_prior_
         word_starts = _word_starts(text, start, end)
         n = np.searchsorted(word_starts, ends)[None, :] - np.searchsorted(word_starts, starts)[:, None]
         return prior[np.searchsorted(_LENGTH_BINS, np.maximum(n, 1))]

@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import re
 
+from ..io.text import suggestion_end
 from .cues import CUES
 
 _CLAUSE_START = re.compile(r"(?:[,;:]\s+|\s+(?:mais|et|donc|alors)\s+)")
 _JUSTIFICATION = re.compile(r",?\s+(?:car|parce qu[e']|puisque)\s")
 _LEADING = re.compile(r"^[\s\-–•*]*(?:\d+[\)./]\s*)?")
-
-
-def suggestion_end(text: str, start: int, end: int) -> int:
-    """Where the suggestion ``text[start:end]`` ends once its closing full stop is dropped.
-
-    The guideline asks for "the smallest clause or sentence that states the proposal", and its examples end without a
-    full stop but keep a question's "?": the corpus drops a closing "." (and spaces before it) and keeps "?", "!"
-    and "…". Annotators had split 85 / 127 on the full stop, which made an exact span a coin toss at its last character.
-    """
-    while end - 1 > start and (text[end - 1] == "." or text[end - 1].isspace()):
-        end -= 1
-    return end
 
 
 def narrow(text: str, start: int, end: int) -> tuple[int, int]:
