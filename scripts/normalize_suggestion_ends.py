@@ -9,8 +9,8 @@ import json
 import sys
 from pathlib import Path
 
-from spplus_nlp.corpora import read_experiences, shared_data_dir, suggestion_end
-from spplus_nlp.corpora.spplus import ANNOTATIONS, SHARED_FILES, SUPPLEMENT_DIR
+from spplus_nlp.corpora import load_corpus, suggestion_end
+from spplus_nlp.corpora.spplus import ANNOTATIONS, SUPPLEMENT_DIR
 
 
 def normalize(path: Path, texts: dict[str, str]) -> int:
@@ -27,9 +27,8 @@ def normalize(path: Path, texts: dict[str, str]) -> int:
 
 
 def main(paths: list[str]) -> None:
-    experiences = [e for f in SHARED_FILES for e in read_experiences(shared_data_dir() / f)]
-    experiences += read_experiences(SUPPLEMENT_DIR / "experiences.csv", source="supplement")
-    texts = {e["id"]: e["text"] for e in experiences}
+    corpus = load_corpus(annotations=None, include_supplement=True)
+    texts = dict(zip(corpus["id"], corpus["text"]))
     for path in paths or [ANNOTATIONS, SUPPLEMENT_DIR / "annotations.jsonl"]:
         print(f"{path}: {normalize(Path(path), texts)} suggestion ends changed")
 

@@ -4,10 +4,11 @@ The guideline (§3) asks for "the smallest clause or sentence that states the pr
 complaint". Which clause that is depends on words a fixed rule does not weigh well ("…, il faudrait …" starts a
 span, "…, car …" ends one, a trailing "?" stays, a trailing full stop mostly goes), so two linear models score the
 candidate boundaries of a sentence, every word start and every word end (with or without the punctuation that follows
-it). A span is scored as log P(start) + log P(end) + log P(its length in words), the last from the gold spans' lengths
-(a model fitted before the prior existed keeps its own score, the sum of the two logits), and the best pair with the start before the end is the span: the two heads alone, blind to length, preferred running
-on to the end of the sentence. The rule of :func:`.spans.narrow` is one of their features, and what is used when too
-few spans were there to learn from.
+it). A span is scored as log P(start) + log P(end) + log P(its length in words), the last from the gold spans' lengths,
+and the best pair with the start before the end is the span: the two heads alone, blind to length, preferred running
+on to the end of the sentence (a model fitted before the prior existed keeps its own score, the sum of the two logits).
+The rule of :func:`.spans.narrow` is one of their features, and what is used when too few spans were there to learn
+from.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class SpanBoundaries(BaseEstimator):
             ends += [f for _, f in cand_e]
             y_end += [int(q == ge) for q, _ in cand_e]
         self.n_spans_ = usable
-        lengths = [_count_words(text[gs:ge]) for text, (gs, ge) in zip(texts, spans)]
+        lengths = [len(_word_starts(text, gs, ge)) for text, (gs, ge) in zip(texts, spans)]
         counts = np.bincount(np.searchsorted(_LENGTH_BINS, lengths), minlength=len(_LENGTH_BINS)) + 1.0  # add-one
         self.length_log_prior_ = np.log(counts / counts.sum())
         # too few spans, or every span one word long (a single class for the start or end head): the rule
@@ -117,10 +118,6 @@ class SpanBoundaries(BaseEstimator):
 def _word_starts(text: str, start: int, end: int) -> np.ndarray:
     """Offsets (absolute) of the words of ``text[start:end]``, as :func:`_candidates` counts them."""
     return np.array([start + m.start() for m in _TOKEN.finditer(text[start:end]) if m.group()[0].isalnum()], dtype=int)
-
-
-def _count_words(span: str) -> int:
-    return sum(m.group()[0].isalnum() for m in _TOKEN.finditer(span))
 
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
