@@ -17,6 +17,22 @@ def test_analyze_prints_json(capsys):
     assert set(out) == {"sentiment", "engagements", "suggestions"}
 
 
+@pytest.mark.parametrize("text", ["", "  \u200b "])
+def test_analyze_an_empty_text_is_a_one_line_error(capsys, text):
+    assert main(["analyze", text]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "spplus-nlp: empty text: nothing to analyse"
+
+
+def test_analyze_with_a_model_that_cannot_load_is_a_one_line_error(tmp_path, capsys):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"type": "fast"}', encoding="utf-8")  # no model file beside it
+    assert main(["analyze", "Bonjour", "--model", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spplus-nlp: ") and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_score_sample_export_with_the_shipped_model(tmp_path, capsys):
     out = tmp_path / "scored.csv"
     assert main(["score", str(SAMPLE), "-o", str(out), "--quiet"]) == 0
@@ -66,6 +82,10 @@ def test_improvements_per_service(tmp_path, capsys):
     import pandas as pd
 
     assert sum(s["experiences"] for s in services) == len(pd.read_csv(SAMPLE, sep=";", dtype=str))
+    as_csv = tmp_path / "scored.csv"  # a scored CSV reads back the same
+    assert main(["score", str(SAMPLE), "-o", str(as_csv), "--quiet"]) == 0
+    assert main(["improvements", str(as_csv), "--export", str(SAMPLE), "-o", str(tmp_path / "imp2.json")]) == 0
+    assert json.loads((tmp_path / "imp2.json").read_text(encoding="utf-8")) == services
 
 
 def test_train_accurate_passes_its_options(tmp_path, monkeypatch, capsys):

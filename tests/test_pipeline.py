@@ -1,6 +1,9 @@
+import itertools
+
 import pytest
 
 import spplus_nlp
+from spplus_nlp.pipeline import Analyzer
 
 
 def test_analyze_many_is_lazy_and_ordered(toy_analyzer):
@@ -29,6 +32,18 @@ def test_bad_items_name_their_position(toy_analyzer):
         list(toy_analyzer.analyze_many(["ok", "  "]))
     with pytest.raises(TypeError, match="item 0"):
         toy_analyzer.analyze(3)
+
+
+def test_items_before_a_bad_one_are_still_yielded(toy_analyzer):
+    it = toy_analyzer.analyze_many(["Agent aimable.", "Site clair.", "\u200b\ufeff ", "Encore."], batch_size=10)
+    assert [a.text for a in itertools.islice(it, 2)] == ["Agent aimable.", "Site clair."]
+    with pytest.raises(ValueError, match="item 2: empty text"):  # zero-width characters only: nothing to analyse
+        next(it)
+
+
+def test_a_bad_batch_size_fails_at_the_call():
+    with pytest.raises(ValueError, match="batch_size"):
+        Analyzer(model=None).analyze_many(["x"], batch_size=0)
 
 
 def test_shipped_default_model_loads_and_analyzes():

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     _model_options(p)
 
     p = sub.add_parser("improvements", help="per service: criticised engagements and citizens' suggestions")
-    p.add_argument("scored", help="the output of `spplus-nlp score` (.jsonl)")
+    p.add_argument("scored", help="the output of `spplus-nlp score` (.jsonl, .csv or .parquet)")
     p.add_argument("--export", required=True, help="the export that was scored (for each row's service)")
     p.add_argument("--id-column")
     p.add_argument("--text-columns")
@@ -118,14 +118,18 @@ def _import_spacy_without_torch(model: str | None) -> None:
 
 
 def _analyze(args) -> int:
-    from .models import ModelOptionError
+    from .io.text import is_blank
+    from .models import ModelError, ModelOptionError
     from .pipeline import load
+    from .scoring import ModelLoadError, load_or_explain
 
+    if is_blank(args.text):  # before the model loads
+        print("spplus-nlp: empty text: nothing to analyse", file=sys.stderr)
+        return 2
     _import_spacy_without_torch(args.model)
-
     try:
-        analyzer = load(args.model, **_load_options(args))
-    except (ModelOptionError, FileNotFoundError) as err:
+        analyzer = load_or_explain(args.model, _load_options(args))
+    except (ModelError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     print(json.dumps(analyzer.analyze(args.text).to_dict(), ensure_ascii=False, indent=2))
@@ -157,13 +161,14 @@ def _score(args) -> int:
 def _improvements(args) -> int:
     from .improvements import aggregate, to_markdown
     from .io.exports import read_export
+    from .io.writers import read_results
 
-    records = [json.loads(line) for line in Path(args.scored).read_text(encoding="utf-8").splitlines() if line.strip()]
     columns = args.text_columns.split(",") if args.text_columns else None
     try:
+        records = read_results(args.scored)
         rows = read_export(args.export, id_column=args.id_column, text_columns=columns, encoding=args.encoding)
         services = aggregate(records, rows, max_suggestions=args.max_suggestions)
-    except ValueError as err:  # an ExportError, or a scored file that does not match the export
+    except ValueError as err:  # a ResultsError, an ExportError, or a scored file that does not match the export
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     if args.output and args.output.endswith(".json"):

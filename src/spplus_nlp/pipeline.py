@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Iterable, Iterator, Mapping
 
-from .io.text import compose_text
+from .io.text import compose_text, is_blank
 from .models import load_model
 from .types import Analysis
 
@@ -21,13 +21,23 @@ class Analyzer:
     def analyze_many(self, items: Iterable[str | Mapping], batch_size: int = 256) -> Iterator[Analysis]:
         """Analyse strings or SP+ records (``titre``/``description`` or ``Titre``/``Description``, or ``text``).
 
-        Lazy: consumes ``items`` ``batch_size`` at a time and yields results in input order.
+        Lazy: consumes ``items`` ``batch_size`` at a time and yields results in input order. An item that is not a
+        text, or an empty one, raises an error naming its index once every item before it has been yielded.
         """
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        numbered = enumerate(items)
+        if batch_size < 1:  # here, not at the first ``next()``
+            raise ValueError(f"batch_size must be at least 1 (got {batch_size})")
+        return self._analyze_batches(enumerate(items), batch_size)
+
+    def _analyze_batches(self, numbered: Iterator[tuple[int, object]], batch_size: int) -> Iterator[Analysis]:
         while batch := list(itertools.islice(numbered, batch_size)):
-            texts = [_as_text(item, i) for i, item in batch]
+            texts = []
+            for i, item in batch:
+                try:
+                    texts.append(_as_text(item, i))
+                except (TypeError, ValueError):
+                    if texts:  # the items before the bad one are still analysed, in order
+                        yield from self.model.predict(texts)
+                    raise
             yield from self.model.predict(texts)
 
 
@@ -43,7 +53,9 @@ def _as_text(item, index: int) -> str:
             text = compose_text(title, description)
     else:
         raise TypeError(f"item {index}: expected a string or a record, got {type(item).__name__}")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise TypeError(f"item {index}: expected text, got {type(text).__name__}")
+    if is_blank(text):
         raise ValueError(f"item {index}: empty text")
     return text
 

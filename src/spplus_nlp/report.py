@@ -1,4 +1,4 @@
-"""A readable summary of a scored export (``python -m spplus_nlp.report SCORED.jsonl``).
+"""A readable summary of a scored export (``python -m spplus_nlp.report SCORED.jsonl``; .csv and .parquet too).
 
 Counts only: sentiment, engagements with their polarity, and the suggestions grouped by engagement. Suggestion
 spans are quoted because they are the actionable output; the rest of the reviews' text is never printed.
@@ -6,11 +6,10 @@ spans are quoted because they are the actionable output; the rest of the reviews
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter, defaultdict
-from pathlib import Path
 
+from .io.writers import ResultsError, read_results
 from .taxonomy import ENGAGEMENT_IDS, SUGGESTION_TARGETS, engagement_name
 
 
@@ -47,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) != 1:
         print("usage: python -m spplus_nlp.report SCORED.jsonl", file=sys.stderr)
         return 2
-    records = [json.loads(line) for line in Path(argv[0]).read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        records = read_results(argv[0])
+    except ResultsError as err:
+        print(f"spplus_nlp.report: {err}", file=sys.stderr)
+        return 2
     print(summarise(records))
     return 0
 

@@ -103,7 +103,7 @@ def score_export(input_path: str | Path, output_path: str | Path, model: str | N
     _, config = check_options(model, **model_options)  # here, not in a worker that could only die
     rows = read_export(input_path, id_column=id_column, text_columns=text_columns, encoding=encoding)
     forked = workers > 1 and _forks(config)
-    analyzer = _load_or_explain(model, model_options) if workers <= 1 or forked else None
+    analyzer = load_or_explain(model, model_options) if workers <= 1 or forked else None
     counts = {"read": 0, "rows": 0, "errors": 0, "duplicate_ids": 0}
     chunks = _chunks(rows, batch_size, counts)
     workers_pool = _pool(workers, model, model_options, analyzer) if workers > 1 else contextlib.nullcontext()
@@ -192,7 +192,7 @@ def _oldest(pending: collections.deque) -> list[dict]:
     return records
 
 
-def _load_or_explain(model: str | None, options: dict) -> Analyzer:
+def load_or_explain(model: str | None, options: dict) -> Analyzer:
     try:
         return load(model, **options)
     except (ModelOptionError, FileNotFoundError):

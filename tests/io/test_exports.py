@@ -137,7 +137,16 @@ def test_a_file_without_header_is_not_echoed_in_the_error(tmp_path):
     with pytest.raises(ExportError) as err:
         read_export(p)
     assert "Dupont" not in str(err.value) and "Mon dossier" not in str(err.value)
-    assert "not a header row" in str(err.value)
+    assert "rather than a header row" in str(err.value)
+    short = tmp_path / "short.csv"  # short fields and an id that is not a number: still a row of data
+    short.write_text("A-1029;Mme Dupont au guichet;Elle a refusé mon dossier\n", encoding="utf-8")
+    with pytest.raises(ExportError) as err:
+        read_export(short)
+    assert "Dupont" not in str(err.value) and "3 fields" in str(err.value)
+    header = tmp_path / "header.csv"  # a real header row (a known column) is shown, to help pick the text columns
+    header.write_text("ID expérience;Commentaire libre\n1;Très bien\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="Commentaire libre"):
+        read_export(header)
 
 
 def test_odd_csv_files_parse_as_pandas_did_or_fail_clearly(tmp_path):
@@ -151,10 +160,13 @@ def test_odd_csv_files_parse_as_pandas_did_or_fail_clearly(tmp_path):
     assert row.error is None and len(row.text) > 150_000
     stray = tmp_path / "stray.csv"
     stray.write_text('id;Titre;Description\n1;A;Bien\n2;B;"Trop long\n3;C;Ferme\n', encoding="utf-8")
-    rows = read_export(stray)
-    assert next(rows).text == "A. Bien"
-    with pytest.raises(ExportError, match="row 2 .*quote never closed"):
-        list(rows)
+    with pytest.raises(ExportError, match="row 2 .*quote never closed.*nothing was scored"):
+        read_export(stray)  # found before any row is read: it swallows every row after it
+    one_column = tmp_path / "one.csv"  # one column: "" and a line of spaces are rows (with an empty text)
+    one_column.write_text('Description\nBien\n""\n\n   \nMal\n', encoding="utf-8")
+    rows = list(read_export(one_column, text_columns=["Description"]))
+    assert [r.text for r in rows] == ["Bien", "", "", "Mal"] and [r.row for r in rows] == [1, 2, 3, 4]
+    assert rows[1].error.startswith("row 2: empty text")
     with pytest.raises(ExportError, match="unknown encoding"):
         read_export(long, encoding="utf-9")
     utf16 = tmp_path / "excel.txt"  # Excel's "Texte Unicode": UTF-16 with tabs

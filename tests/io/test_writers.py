@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from spplus_nlp.io.writers import FLAT_COLUMNS, OutputError, ResultWriter, check_output
+from spplus_nlp.io.writers import FLAT_COLUMNS, OutputError, ResultsError, ResultWriter, check_output, read_results
 
 RECORDS = [
     {"id": "1", "sentiment": {"label": "positif", "scores": {"positif": 1.0}}, "engagements": [{"id": "E1"}],
@@ -26,6 +26,31 @@ def test_one_record_per_row_in_order(tmp_path, ext):
         assert list(frame["id"]) == ["1", "2"]
         assert json.loads(frame["engagements"][0]) == [{"id": "E1"}]
         assert frame["error"][1] == "row 2: empty text"
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "csv", "parquet"])
+def test_results_read_back_in_the_nested_layout(tmp_path, ext):
+    odd = dict(RECORDS[0], suggestions=[{"text": "un guichet\u2028le samedi\x85\u2029", "start": 0, "end": 10}])
+    records = [odd, RECORDS[1], dict(RECORDS[1], id=None)]
+    out = tmp_path / f"o.{ext}"
+    with ResultWriter(out) as w:
+        w.write(records)
+    assert read_results(out) == records
+    if ext == "jsonl":  # characters that other readers take for line breaks are escaped: one record a line
+        assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_reading_back_a_file_that_is_not_a_scored_one_says_why(tmp_path):
+    bad = tmp_path / "o.jsonl"
+    bad.write_text('{"id": "1"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(ResultsError, match="line 2 is not JSON"):
+        read_results(bad)
+    other = tmp_path / "o.csv"
+    other.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(ResultsError, match="not a scored file"):
+        read_results(other)
+    with pytest.raises(ResultsError, match="no such file"):
+        read_results(tmp_path / "missing.parquet")
 
 
 def test_unknown_extension():

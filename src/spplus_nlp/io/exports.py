@@ -20,7 +20,7 @@ from typing import Iterator, Sequence
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .text import compose_text, stable_id
+from .text import compose_text, is_blank, stable_id
 
 ID_COLUMNS: tuple[str, ...] = ("ID expérience", "id_experience", "id")
 TEXT_COLUMNS: tuple[tuple[str, ...], ...] = (("Titre", "Description"), ("titre", "description"))
@@ -29,7 +29,7 @@ CHUNK_ROWS = 10_000
 #: JSON Lines records read ahead to learn the columns (the API leaves out the keys of null fields)
 PEEK_RECORDS = 1_000
 _DELIMITERS = ";,\t"
-_LONGEST_SHOWN_NAME = 80  # a longer "column name" is likely a review in a file without a header: not echoed
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _LARGEST_FIELD = 64 * 1024 * 1024  # characters; the csv module's default (131,072) is less than some reviews
 
 
@@ -112,30 +112,32 @@ class _Records:
 
 def _resolve_columns(path, columns, id_column, text_columns):
     if id_column is not None and id_column not in columns:
-        raise ExportError(f"{path}: id column {id_column!r} not found; columns are {_show(columns)}")
+        raise ExportError(f"{path}: id column {id_column!r} not found; columns are {_show(path, columns)}")
     id_col = id_column or next((c for c in ID_COLUMNS if c in columns), None)
     if text_columns:
         missing = [c for c in text_columns if c not in columns]
         if missing:
-            raise ExportError(f"{path}: text column(s) {missing} not found; columns are {_show(columns)}")
+            raise ExportError(f"{path}: text column(s) {missing} not found; columns are {_show(path, columns)}")
         return id_col, tuple(text_columns)
     for candidate in TEXT_COLUMNS:
         if all(c in columns for c in candidate):
             return id_col, candidate
     raise ExportError(
         f"{path}: no text columns found (expected one of {[list(c) for c in TEXT_COLUMNS]}; "
-        f"pass text_columns / --text-columns); columns are {_show(columns)}"
+        f"pass text_columns / --text-columns); columns are {_show(path, columns)}"
     )
 
 
-def _show(columns: Sequence[str]) -> list[str] | str:
-    """Column names for an error message, or a warning instead of them when the first line looks like data (a file
-    without a header row): review text is personal data and does not go to the logs."""
-    if any(len(c) > _LONGEST_SHOWN_NAME or c.strip().isdigit() for c in columns):  # a heuristic: short review
-        # fields next to a non-numeric id would still be shown
-        return (f"not shown: {len(columns)} fields, the first line looks like a row of data (a number or a long "
-                f"text), not a header row")
-    return list(columns)
+def _show(path: Path, columns: Sequence[str]) -> list[str] | str:
+    """Column names for an error message. A CSV file's names are its first line, which in a file without a header
+    row is a review: they are shown only when one of them is a known SP+ column (then the line is a header), since
+    review text is personal data and does not go to the logs. JSON and Parquet keys are never review text."""
+    known = {*ID_COLUMNS, *(c for pair in TEXT_COLUMNS for c in pair), *SERVICE_COLUMNS}
+    if path.suffix.lower() not in _CSV_SUFFIXES or known.intersection(columns):
+        return list(columns)
+    return (f"not shown: {len(columns)} fields in the first line, none of them a known SP+ column, so it may be a "
+            f"row of data rather than a header row (review text is not logged); pass the names of your file's "
+            f"header row")
 
 
 class _Unreadable(str):
@@ -158,7 +160,7 @@ def _to_row(n: int, row, id_col, text_cols, service_col) -> ExportRow:
     if not rid and text:  # exports without ids (the JSON API's long file) get a stable hash of the description
         rid = stable_id(values[-1] if _str(values[-1]) else text)
     service = _printable(_str(row.get(service_col))) or None if service_col else None
-    error = None if text else f"row {n}: empty text (no {' / '.join(text_cols)})"
+    error = None if not is_blank(text) else f"row {n}: empty text (no {' / '.join(text_cols)})"
     return ExportRow(row=n, id=rid or None, text=text, service=service, error=error, fields=row)
 
 
@@ -200,29 +202,20 @@ def _codec(encoding: str) -> str:
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
-def _check_encoding(path: Path, encoding: str) -> None:
-    """Fail before reading rows when the file is not in ``encoding``, naming (about) the line."""
-    line_number = 0
+def _csv(path: Path, encoding: str):
+    csv.field_size_limit(max(csv.field_size_limit(), _LARGEST_FIELD))
     with open(path, encoding=_codec(encoding), newline="") as f:
         try:
-            for line_number, _ in enumerate(f, 1):
-                pass
-        except UnicodeDecodeError as err:  # decoded in blocks: the bad byte is in this line or a few after it
-            raise _decoding_error(path, encoding, err, f"line {line_number + 1} or one soon after") from None
-
-
-def _csv(path: Path, encoding: str):
-    _check_encoding(path, encoding)
-    csv.field_size_limit(max(csv.field_size_limit(), _LARGEST_FIELD))
-    f = open(path, encoding=_codec(encoding), newline="")
-    first_line = f.readline()
-    f.seek(0)
+            first_line = f.readline()
+        except UnicodeDecodeError as err:
+            raise _decoding_error(path, encoding, err, "line 1 or one soon after") from None
     if not first_line.strip("\ufeff \t\r\n"):
-        f.close()
         raise ExportError(f"{path}: empty file (no header row)")
     # the header decides: review text in the rows holds commas and semicolons of its own
     counts = {d: _count_outside_quotes(first_line, d) for d in _DELIMITERS}
     sep = max(_DELIMITERS, key=lambda d: counts[d]) if any(counts.values()) else "\x1f"  # one column: no split
+    _check_csv(path, encoding, sep)
+    f = open(path, encoding=_codec(encoding), newline="")
     # the csv module, not pandas: a line with more fields than the header must become that row's error, where pandas
     # stops the whole read or drops the line
     # strict: a quote never closed is an error, not a field that swallows the rows after it
@@ -236,7 +229,24 @@ def _csv(path: Path, encoding: str):
     return header, _Records(_csv_rows(path, reader, header), f)
 
 
-def _csv_rows(path: Path, reader, header: list[str]):
+def _check_csv(path: Path, encoding: str, sep: str) -> None:
+    """Read the whole file once before any row is scored: a wrong encoding or a quote never closed (which swallows
+    every row after it, so that no row count can be trusted) stops the run here, not hours into it."""
+    with open(path, encoding=_codec(encoding), newline="") as f:
+        reader = csv.reader(f, delimiter=sep, strict=True)
+        try:
+            header = next(reader, [])
+            for _ in _data_rows(path, reader, len(header)):
+                pass
+        except UnicodeDecodeError as err:  # decoded in blocks: the bad byte is in this line or a few after it
+            raise _decoding_error(path, encoding, err, f"line {reader.line_num + 1} or one soon after") from None
+        except csv.Error as err:
+            raise ExportError(f"{path}: the header line cannot be read ({err})") from None
+
+
+def _data_rows(path: Path, reader, n_columns: int):
+    """``(row number, fields)`` of each data row. An empty line is no row; in a file of several columns neither is
+    a line of spaces, but in a one-column file a line of spaces, or ``""``, is a row with an empty text."""
     n = 0
     while True:
         try:
@@ -245,10 +255,15 @@ def _csv_rows(path: Path, reader, header: list[str]):
             return
         except csv.Error as err:
             raise ExportError(f"{path}: row {n + 1} (line {reader.line_num}) cannot be read: {err} (a quote never "
-                              f"closed?)") from None
-        if not fields or (len(fields) == 1 and not fields[0].strip()):  # a blank line
+                              f"closed?); nothing was scored") from None
+        if not fields or (n_columns > 1 and len(fields) == 1 and not fields[0].strip()):
             continue
         n += 1
+        yield n, fields
+
+
+def _csv_rows(path: Path, reader, header: list[str]):
+    for n, fields in _data_rows(path, reader, len(header)):
         if len(fields) > len(header):
             yield n, _Unreadable(f"{len(fields)} fields where the header has {len(header)} (an unquoted "
                                  f"delimiter?)", dict(zip(header, fields)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 TITLE_SEPARATOR = ". "
 
@@ -15,6 +16,12 @@ def compose_text(title: object, description: object) -> str:
     """
     parts = [_clean(title), _clean(description)]
     return TITLE_SEPARATOR.join(p for p in parts if p)
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only spaces and invisible format characters (zero-width spaces, a byte-order
+    mark, soft hyphens), which ``str.strip`` keeps. Such a text has nothing to analyse."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def stable_id(description: object) -> str:

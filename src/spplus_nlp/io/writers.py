@@ -1,4 +1,4 @@
-"""Write scored results: JSON Lines (nested), CSV or Parquet (nested fields as JSON strings).
+"""Write scored results: JSON Lines (nested), CSV or Parquet (nested fields as JSON strings); read them back.
 
 Results go to a temporary file beside the output, renamed over it once every record is written: a run that fails
 leaves an existing output as it was, and never leaves a half-written one.
@@ -55,7 +55,7 @@ class ResultWriter:
     def write(self, records: list[dict]) -> None:
         if self.format == "jsonl":
             for r in records:
-                self._file.write(json.dumps(r, ensure_ascii=False) + "\n")
+                self._file.write(_json_line(r))
         else:
             frame = self._frame(records)
             if self.format == "csv":
@@ -88,6 +88,61 @@ class ResultWriter:
                 os.replace(self._tmp, self.path)
         finally:
             self._tmp.unlink(missing_ok=True)  # after a failed run or rename; gone after a good one
+
+
+# Valid in JSON, but line breaks to many readers (Python's ``str.splitlines``, JavaScript): escaped, so that each
+# record stays on one line whatever reads it
+_LINE_BREAKING = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
+
+
+def _json_line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKING) + "\n"
+
+
+class ResultsError(ValueError):
+    """A scored file cannot be read back (not one written by ``spplus-nlp score``)."""
+
+
+def read_results(path: str | Path) -> list[dict]:
+    """The records of a file written by :class:`ResultWriter` (``.jsonl``, ``.csv`` or ``.parquet``), in order, in
+    the nested layout of the JSON Lines output."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ResultsError(f"{path}: unknown scored-file format (expected .jsonl, .csv or .parquet)")
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such file")
+    if fmt == "jsonl":
+        records = []
+        with open(path, encoding="utf-8", newline="") as f:
+            for number, line in enumerate(f, 1):  # split at "\n" only, as written
+                if line.strip():
+                    try:
+                        records.append(json.loads(line))
+                    except json.JSONDecodeError as err:
+                        raise ResultsError(f"{path}: line {number} is not JSON ({err.msg})") from None
+        return records
+    frame = (pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]) if fmt == "csv"
+             else pq.read_table(path).to_pandas())
+    missing = [c for c in FLAT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ResultsError(f"{path}: not a scored file (no column {missing[0]!r})")
+    return [_unflatten(r) for r in frame.to_dict("records")]
+
+
+def _unflatten(row: dict) -> dict:
+    def value(name):
+        v = row.get(name)
+        return None if v is None or (isinstance(v, float) and v != v) else v
+
+    label = value("sentiment_label")
+    return {
+        "id": value("id"),
+        "sentiment": None if label is None else {"label": label, "scores": json.loads(value("sentiment_scores"))},
+        "engagements": json.loads(value("engagements") or "[]"),
+        "suggestions": json.loads(value("suggestions") or "[]"),
+        "error": value("error"),
+    }
 
 
 _PARQUET_SCHEMA = pa.schema([(c, pa.string()) for c in FLAT_COLUMNS])
