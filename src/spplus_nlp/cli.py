@@ -85,12 +85,13 @@ def _model_options(p) -> None:
     g.add_argument("--dtype", choices=["float32", "float16", "bfloat16"],
                    help="float16 with --device cuda; bfloat16 on a CPU with AMX")
     g.add_argument("--batch-tokens", type=int, help="padded tokens per encoder call (bfloat16 on CPU: 4096)")
+    g.add_argument("--base-model", help="the local encoder directory a model was trained on, when it has moved")
 
 
 def _load_options(args) -> dict:
     """Options for ``spplus_nlp.load``: only those given, so a model that takes none still loads."""
     options = {"quantize": args.quantize or None, "device": args.device, "dtype": args.dtype,
-               "batch_tokens": args.batch_tokens}
+               "batch_tokens": args.batch_tokens, "base_model": args.base_model}
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -238,10 +239,13 @@ def _train_accurate(args, corpus, out: Path) -> int:
                        + (["--no-stack"] if args.no_stack else [])
                        + (["--no-frozen-sentences"] if args.no_frozen_sentences else []))
     result = train_and_save(corpus, out, cv_folds=args.folds or 0, command=command, **params)
+    stacked = "" if args.no_stack else ", and the stacked fast model trained on them"
+    caveats = {"dev-split": f" (optimistic: calibration and thresholds were tuned on these rows{stacked}; "
+                            f"cross-validate with --folds 5 for figures to report)", "cross-validated": ""}
     for name, report in (("dev-split", result["dev"]), ("cross-validated", result["cv"])):
         if report and "sentiment" in report:
             print(f"{name} sentiment macro-F1 {report['sentiment']['macro_f1']:.3f}, engagements micro-F1 "
-                  f"{report.get('engagements', {}).get('micro_f1', float('nan')):.3f}")
+                  f"{report.get('engagements', {}).get('micro_f1', float('nan')):.3f}{caveats[name]}")
     print(f"model written to {out} (trained in {result['training_seconds']:.0f} s)")
     return 0
 

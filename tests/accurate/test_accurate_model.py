@@ -1,4 +1,5 @@
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,18 @@ def test_loading_without_the_recorded_base_says_so(tiny_accurate, tmp_path):
     assert AccurateModel.load(tmp_path / "m", base_model=tiny_accurate.base_model).predict(TEXTS[:1])
 
 
+def test_a_base_of_another_shape_than_the_recorded_one_is_flagged(tiny_accurate, tmp_path):
+    tiny_accurate.save(tmp_path / "m")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*base encoder")
+        AccurateModel.load(tmp_path / "m")  # its own base: no warning
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["base"]["num_hidden_layers"] = 6  # as if trained on a deeper encoder than the one given now
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.warns(UserWarning, match="not the one it was trained on \\(num_hidden_layers 6 -> 3\\)"):
+        AccurateModel.load(tmp_path / "m", base_model=tiny_accurate.base_model)
+
+
 def test_tags_head(tiny_accurate):
     tags = tiny_accurate.predict_tags(TEXTS[:2])
     assert len(tags) == 2 and all(set(t.values()) <= {"", "positif", "neutre", "négatif"} for t in tags)
@@ -125,6 +138,22 @@ def test_tags_head(tiny_accurate):
 def test_load_options_reach_the_accurate_loader(tiny_accurate, tmp_path):
     tiny_accurate.save(tmp_path / "m")
     assert spplus_nlp.load(str(tmp_path / "m"), quantize=True).model.quantized_
+
+
+def test_the_cli_finds_a_moved_base_with_base_model(tiny_accurate, tmp_path, capsys):
+    import shutil
+
+    from spplus_nlp.cli import main
+
+    moved = Path(shutil.copytree(tiny_accurate.base_model, tmp_path / "moved_base"))
+    tiny_accurate.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["params"]["base_model"] = str(tmp_path / "gone")  # where the base was at training
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    assert main(["analyze", TEXTS[0], "--model", str(tmp_path / "m")]) == 2
+    assert "pass base_model" in capsys.readouterr().err
+    assert main(["analyze", TEXTS[0], "--model", str(tmp_path / "m"), "--base-model", str(moved)]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"sentiment", "engagements", "suggestions"}
 
 
 def test_half_precision_load_keeps_the_contract(tiny_accurate, tmp_path):

