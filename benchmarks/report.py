@@ -219,6 +219,26 @@ def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict |
     return lines
 
 
+def tags_section(tags: dict) -> list[str]:
+    """The accurate model's tag head against its engagements mapped to tags, on its dev split."""
+    lines = ["## The platform's tags read by the accurate model", "",
+             "Command: `HF_HUB_OFFLINE=1 python benchmarks/accurate_tags.py`. The shipped accurate model on its dev "
+             f"split ({tags['n_dev']} real rows its encoder never trained on; the tag head's decision is its own "
+             "arg-max, nothing tuned on them). Gold: the tags users set on their own experiences. `tags` in each "
+             "analysis (`Analysis.tags`, the `\"tags\"` field of `score`'s records) is the tag head; the "
+             "right-hand columns read the same analyses' engagements as tags (the mapping the CV reports above "
+             "use), and are optimistic: those engagements come from the stacked fast part, which trained on these "
+             "rows too. Tag head micro-F1 over the five tags: "
+             f"{tags['tag_head']['micro_f1']:.3f}.", "",
+             "| tag | support | tag head P | R | F1 | polarity agreement | engagements mapped F1 | polarity agreement |",
+             "|---|---|---|---|---|---|---|---|"]
+    for tag, h in tags["tag_head"]["per_tag"].items():
+        m = tags["engagements_mapped"][tag]
+        lines.append(f"| {tag} | {h['support']} | {h['precision']:.3f} | {h['recall']:.3f} | {h['f1']:.3f} | "
+                     f"{_figure(h['polarity_agreement'])} | {m['f1']:.3f} | {_figure(m['polarity_agreement'])} |")
+    return lines + [""]
+
+
 def main() -> None:
     lines = ["# Benchmark results", "",
              f"Machine: {platform.machine()}, Python {platform.python_version()}. Regenerate with `make benchmark`.", ""]
@@ -235,6 +255,9 @@ def main() -> None:
         config = json.loads((cv.parent / "config.json").read_text(encoding="utf-8"))
         lines += accurate_section(acc, json.loads(cv.read_text(encoding="utf-8")), _load("accurate_speed"),
                                   _load("accurate_gpu"), tp, stacked=bool(config["params"].get("stack_fast")))
+    tags = _load("accurate_tags")
+    if tags:
+        lines += tags_section(tags)
     extra = HERE / "NOTES.md"
     if extra.exists():
         lines += [extra.read_text(encoding="utf-8")]

@@ -34,10 +34,10 @@ class WorkerError(RuntimeError):
 
 
 def result_record(row: ExportRow, analysis=None, error: str | None = None) -> dict:
-    record = {"id": row.id, "sentiment": None, "engagements": [], "suggestions": [], "error": error or row.error}
+    record = {"id": row.id, "sentiment": None, "engagements": [], "suggestions": []}
     if analysis is not None:
-        record.update({k: v for k, v in analysis.to_dict().items()})
-        record["error"] = None
+        record.update(analysis.to_dict())  # and "tags", from a model that reads them
+    record["error"] = None if analysis is not None else error or row.error  # last, whatever the model gives
     return record
 
 

@@ -39,13 +39,26 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class TagScore:
+    """One of the platform's five tags (``taxonomy.PLATFORM_TAGS``) as a model reads it on the experience."""
+
+    id: str
+    name: str  # the export's column name, e.g. "Accessibilité"
+    score: float  # probability that the tag applies, whatever its polarity
+    polarity: str  # positif | neutre | négatif, as on the platform
+
+
+@dataclass(frozen=True)
 class Analysis:
     text: str
     sentiment: Sentiment
     engagements: list[ThemeScore] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
+    tags: list[TagScore] | None = None  # None: the model does not read the platform's tags (the fast model)
 
     def to_dict(self) -> dict:
         out = asdict(self)
         del out["text"]  # callers own the text; results stay free of personal data beyond spans
+        if self.tags is None:
+            del out["tags"]
         return out

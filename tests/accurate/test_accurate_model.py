@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -9,7 +10,7 @@ from transformers import AutoModel
 
 import spplus_nlp
 from spplus_nlp.accurate import AccurateModel
-from spplus_nlp.taxonomy import ENGAGEMENT_IDS, POLARITIES, SENTIMENTS, SUGGESTION_TARGETS
+from spplus_nlp.taxonomy import ENGAGEMENT_IDS, PLATFORM_TAG_IDS, POLARITIES, SENTIMENTS, SUGGESTION_TARGETS
 from spplus_nlp.types import Analysis
 
 TEXTS = [
@@ -38,6 +39,10 @@ def check_contract(model, texts):
         for s in a.suggestions:
             assert text[s.start:s.end] == s.text and s.text
             assert s.engagement in SUGGESTION_TARGETS and 0.0 <= s.score <= 1.0
+        assert a.tags is not None and len({t.id for t in a.tags}) == len(a.tags)
+        for t in a.tags:
+            assert t.id in PLATFORM_TAG_IDS and t.polarity in ("positif", "neutre", "négatif") and 0 <= t.score <= 1
+        assert a.to_dict()["tags"] == [dataclasses.asdict(t) for t in a.tags]
     return analyses
 
 
@@ -133,6 +138,22 @@ def test_a_base_of_another_shape_than_the_recorded_one_is_flagged(tiny_accurate,
 def test_tags_head(tiny_accurate):
     tags = tiny_accurate.predict_tags(TEXTS[:2])
     assert len(tags) == 2 and all(set(t.values()) <= {"", "positif", "neutre", "négatif"} for t in tags)
+    # the analyses list the same tags, with the same polarities, from the same forward pass
+    analyses = tiny_accurate.predict(TEXTS[:2])
+    assert [{t.id: t.polarity for t in a.tags} for a in analyses] == [{k: v for k, v in t.items() if v} for t in tags]
+
+
+def test_platform_tags_follow_the_tag_heads_probabilities():
+    from spplus_nlp.accurate.heads import TAG_VALUES
+    from spplus_nlp.accurate.model import platform_tags
+
+    logits = torch.full((1, len(PLATFORM_TAG_IDS), len(TAG_VALUES)), -10.0)
+    logits[0, :, TAG_VALUES.index("absent")] = 10.0  # every tag absent ...
+    logits[0, 2, TAG_VALUES.index("absent")] = 0.0  # ... but the third: négatif
+    logits[0, 2, TAG_VALUES.index("négatif")] = 2.0
+    [tags] = platform_tags(logits)
+    assert [(t.id, t.polarity) for t in tags] == [(PLATFORM_TAG_IDS[2], "négatif")]
+    assert tags[0].score == pytest.approx(1 - 1 / (1 + np.exp(2.0)), abs=1e-3)
 
 
 def test_load_options_reach_the_accurate_loader(tiny_accurate, tmp_path):
@@ -153,7 +174,7 @@ def test_the_cli_finds_a_moved_base_with_base_model(tiny_accurate, tmp_path, cap
     assert main(["analyze", TEXTS[0], "--model", str(tmp_path / "m")]) == 2
     assert "pass base_model" in capsys.readouterr().err
     assert main(["analyze", TEXTS[0], "--model", str(tmp_path / "m"), "--base-model", str(moved)]) == 0
-    assert set(json.loads(capsys.readouterr().out)) == {"sentiment", "engagements", "suggestions"}
+    assert set(json.loads(capsys.readouterr().out)) == {"sentiment", "engagements", "suggestions", "tags"}
 
 
 def test_half_precision_load_keeps_the_contract(tiny_accurate, tmp_path):

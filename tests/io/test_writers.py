@@ -31,13 +31,15 @@ def test_one_record_per_row_in_order(tmp_path, ext):
 @pytest.mark.parametrize("ext", ["jsonl", "csv", "parquet"])
 def test_results_read_back_in_the_nested_layout(tmp_path, ext):
     odd = dict(RECORDS[0], suggestions=[{"text": "un guichet\u2028le samedi\x85\u2029", "start": 0, "end": 10}])
-    records = [odd, RECORDS[1], dict(RECORDS[1], id=None)]
+    tagged = {**RECORDS[0], "tags": [{"id": "relation", "name": "Relation", "score": 0.9, "polarity": "négatif"}]}
+    tagged["error"] = tagged.pop("error")  # last, as scoring writes it
+    records = [odd, RECORDS[1], dict(RECORDS[1], id=None), tagged]
     out = tmp_path / f"o.{ext}"
     with ResultWriter(out) as w:
         w.write(records)
     assert read_results(out) == records
     if ext == "jsonl":  # characters that other readers take for line breaks are escaped: one record a line
-        assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+        assert len(out.read_text(encoding="utf-8").splitlines()) == 4
 
 
 def test_reading_back_a_file_that_is_not_a_scored_one_says_why(tmp_path):

@@ -32,9 +32,9 @@ from .. import __version__
 from ..language import segment_sentences, transient_vocabulary
 from ..suggestions import CUES
 from ..suggestions.spans import narrow
-from ..taxonomy import (ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, PLATFORM_TAG_IDS, POLARITIES, SENTIMENTS,
+from ..taxonomy import (ENGAGEMENT_BY_ID, ENGAGEMENT_IDS, PLATFORM_TAG_IDS, PLATFORM_TAGS, POLARITIES, SENTIMENTS,
                         SUGGESTION_TARGETS)
-from ..types import Analysis, Sentiment, Span, Suggestion, ThemeScore
+from ..types import Analysis, Sentiment, Span, Suggestion, TagScore, ThemeScore
 from .body import Body
 from .calibration import IDENTITY, platt, softmax_t
 from .heads import TAG_VALUES, Heads
@@ -114,8 +114,10 @@ class AccurateModel:
         sentences = list(segment_sentences(texts))
         plans, docs, sents, out = self._run(texts, sentences)
         sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
+        tags = platform_tags(out["tags"])
         if self.fast_ is not None:
-            return self._predict_stacked(texts, sentences, sent_p, docs, sents, out["frozen_sentences"])
+            analyses = self._predict_stacked(texts, sentences, sent_p, docs, sents, out["frozen_sentences"])
+            return [dataclasses.replace(a, tags=t) for a, t in zip(analyses, tags)]
         eng_p = np.column_stack([platt(out["engagement"][:, j].numpy(), self.engagement_calibration_[lab])
                                  for j, lab in enumerate(ENGAGEMENT_IDS)])
         evidence = out["evidence"].numpy()
@@ -148,7 +150,7 @@ class AccurateModel:
                     suggestions.append(Suggestion(text[s:e], s, e, SUGGESTION_TARGETS[int(np.argmax(target[k]))],
                                                   round(float(sugg_p[k]), 4)))
             analyses.append(Analysis(text=text, sentiment=Sentiment(max(scores, key=scores.get), scores),
-                                     engagements=engagements, suggestions=suggestions))
+                                     engagements=engagements, suggestions=suggestions, tags=tags[d]))
         return analyses
 
     def _predict_stacked(self, texts, sentences, sent_p, docs, sents, frozen_sents) -> list[Analysis]:
@@ -344,6 +346,19 @@ class AccurateModel:
         self.thresholds_ = {lab: 0.5 for lab in ENGAGEMENT_IDS}
         self.suggestion_calibration_ = IDENTITY
         self.suggestion_threshold_ = 0.5
+
+
+def platform_tags(logits: torch.Tensor) -> list[list[TagScore]]:
+    """Each document's platform tags from the tag head's (D, tags, absent/positif/neutre/négatif) logits: a tag is
+    listed when "absent" is not its most likely value (as ``predict_tags``), with the probability that it applies and
+    its most likely polarity."""
+    p = torch.softmax(logits.float(), dim=-1).numpy()
+    absent = TAG_VALUES.index("absent")
+    polarities = [i for i in range(len(TAG_VALUES)) if i != absent]
+    return [[TagScore(tag.id, tag.column, round(float(1 - p[d, k, absent]), 4),
+                      TAG_VALUES[polarities[int(np.argmax(p[d, k, polarities]))]])
+             for k, tag in enumerate(PLATFORM_TAGS) if int(np.argmax(p[d, k])) != absent]
+            for d in range(len(p))]
 
 
 def cue_matrix(texts: Sequence[str], plans: Sequence[DocPlan]) -> torch.Tensor:

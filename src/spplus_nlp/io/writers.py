@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-FLAT_COLUMNS = ("id", "sentiment_label", "sentiment_scores", "engagements", "suggestions", "error")
+FLAT_COLUMNS = ("id", "sentiment_label", "sentiment_scores", "engagements", "suggestions", "tags", "error")
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
 
@@ -136,13 +136,16 @@ def _unflatten(row: dict) -> dict:
         return None if v is None or (isinstance(v, float) and v != v) else v
 
     label = value("sentiment_label")
-    return {
+    record = {
         "id": value("id"),
         "sentiment": None if label is None else {"label": label, "scores": json.loads(value("sentiment_scores"))},
         "engagements": json.loads(value("engagements") or "[]"),
         "suggestions": json.loads(value("suggestions") or "[]"),
-        "error": value("error"),
     }
+    if value("tags") is not None:  # only a model that reads the platform's tags gives them
+        record["tags"] = json.loads(value("tags"))
+    record["error"] = value("error")
+    return record
 
 
 _PARQUET_SCHEMA = pa.schema([(c, pa.string()) for c in FLAT_COLUMNS])
@@ -156,5 +159,6 @@ def _flatten(r: dict) -> dict:
         "sentiment_scores": json.dumps(sentiment.get("scores"), ensure_ascii=False) if sentiment else None,
         "engagements": json.dumps(r.get("engagements", []), ensure_ascii=False),
         "suggestions": json.dumps(r.get("suggestions", []), ensure_ascii=False),
+        "tags": json.dumps(r["tags"], ensure_ascii=False) if "tags" in r else None,  # the accurate model's
         "error": r.get("error"),
     }
