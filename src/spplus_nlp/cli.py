@@ -133,7 +133,12 @@ def _analyze(args) -> int:
     except (ModelError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
-    print(json.dumps(analyzer.analyze(args.text).to_dict(), ensure_ascii=False, indent=2))
+    try:
+        analysis = analyzer.analyze(args.text)
+    except Exception as err:  # noqa: BLE001 - e.g. a text longer than spaCy's limit: one line, as `score` says per row
+        print(f"spplus-nlp: analysis failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(analysis.to_dict(), ensure_ascii=False, indent=2))
     return 0
 
 

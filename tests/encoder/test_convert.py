@@ -137,8 +137,11 @@ def test_cache_is_verified_and_reconverted(model_dir, tmp_path, monkeypatch):
 
     monkeypatch.setenv("SPPLUS_CACHE_DIR", str(tmp_path))
     shutil.copytree(model_dir, tmp_path / "e5-small")  # a valid cache, as a first use would leave it
+    (tmp_path / "e5-small" / "model.safetensors").chmod(0o600)  # as safetensors wrote it before session 11
     target = convert.base_model_dir()
     assert target == tmp_path / "e5-small"
+    assert (target / convert.VERIFIED).exists()  # a copy converted before first uses were checked gets checked
+    assert (target / "model.safetensors").stat().st_mode & 0o777 == 0o644  # and made readable by all
     weights = target / "model.safetensors"
     stamp = weights.stat().st_mtime_ns
     assert convert.base_model_dir() == target and weights.stat().st_mtime_ns == stamp  # intact: not redone
@@ -187,3 +190,4 @@ def test_a_cache_that_cannot_be_written_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("SPPLUS_CACHE_DIR", str(blocker / "cache"))  # under a file: no directory can be made
     with pytest.raises(convert.ConversionError, match="cannot be written.*SPPLUS_CACHE_DIR"):
         convert.base_model_dir()
+    assert convert.main([]) == 2  # the command line says it in one line

@@ -167,6 +167,9 @@ def test_odd_csv_files_parse_as_pandas_did_or_fail_clearly(tmp_path):
     rows = list(read_export(one_column, text_columns=["Description"]))
     assert [r.text for r in rows] == ["Bien", "", "", "Mal"] and [r.row for r in rows] == [1, 2, 3, 4]
     assert rows[1].error.startswith("row 2: empty text")
+    invisible = tmp_path / "invisible.csv"  # no id column: an invisible-only text gets no hash id, as a blank one
+    invisible.write_text("Titre;Description\n\u200b;\ufeff\n;   \n", encoding="utf-8")
+    assert [(r.id, r.error is not None) for r in read_export(invisible)] == [(None, True), (None, True)]
     with pytest.raises(ExportError, match="unknown encoding"):
         read_export(long, encoding="utf-9")
     utf16 = tmp_path / "excel.txt"  # Excel's "Texte Unicode": UTF-16 with tabs

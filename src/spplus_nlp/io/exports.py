@@ -157,7 +157,7 @@ def _to_row(n: int, row, id_col, text_cols, service_col) -> ExportRow:
     values = [row.get(c) for c in text_cols]
     text = compose_text(*values) if len(values) == 2 else compose_text(None, ". ".join(_str(v) for v in values if _str(v)))
     rid = _printable(_str(row.get(id_col))) if id_col else ""
-    if not rid and text:  # exports without ids (the JSON API's long file) get a stable hash of the description
+    if not rid and not is_blank(text):  # exports without ids (the JSON API's long file) get a stable hash of the description
         rid = stable_id(values[-1] if _str(values[-1]) else text)
     service = _printable(_str(row.get(service_col))) or None if service_col else None
     error = None if not is_blank(text) else f"row {n}: empty text (no {' / '.join(text_cols)})"

@@ -35,7 +35,8 @@ def _clean(value: object) -> str:
         return ""
     if isinstance(value, float) and value != value:  # NaN from pandas
         return ""
-    return str(value).strip()
+    text = str(value).strip()
+    return "" if is_blank(text) else text  # a title of zero-width characters is no title
 
 
 def suggestion_end(text: str, start: int, end: int) -> int:

@@ -115,6 +115,15 @@ def read_results(path: str | Path) -> list[dict]:
         raise ResultsError(f"{path}: unknown scored-file format (expected .jsonl, .csv or .parquet)")
     if not path.is_file():
         raise ResultsError(f"{path}: no such file")
+    try:
+        return _read_results(path, fmt)
+    except ResultsError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as err:  # JSON, CSV, Parquet, decoding
+        raise ResultsError(f"{path}: not a readable scored file ({type(err).__name__}: {err})") from None
+
+
+def _read_results(path: Path, fmt: str) -> list[dict]:
     if fmt == "jsonl":
         records = []
         with open(path, encoding="utf-8", newline="") as f:
@@ -127,7 +136,7 @@ def read_results(path: str | Path) -> list[dict]:
         return records
     frame = (pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]) if fmt == "csv"
              else pq.read_table(path).to_pandas())
-    missing = [c for c in FLAT_COLUMNS if c not in frame.columns]
+    missing = [c for c in FLAT_COLUMNS if c not in frame.columns and c != "tags"]  # no tags before session 11
     if missing:
         raise ResultsError(f"{path}: not a scored file (no column {missing[0]!r})")
     return [_unflatten(r) for r in frame.to_dict("records")]
