@@ -120,8 +120,7 @@ def _import_spacy_without_torch(model: str | None) -> None:
 
 def _analyze(args) -> int:
     from .io.text import is_blank
-    from .models import ModelError, ModelOptionError
-    from .pipeline import load
+    from .models import ModelOptionError
     from .scoring import ModelLoadError, load_or_explain
 
     if is_blank(args.text):  # before the model loads
@@ -130,7 +129,7 @@ def _analyze(args) -> int:
     _import_spacy_without_torch(args.model)
     try:
         analyzer = load_or_explain(args.model, _load_options(args))
-    except (ModelError, ModelOptionError, ModelLoadError, FileNotFoundError) as err:
+    except (ModelOptionError, ModelLoadError, FileNotFoundError) as err:  # what load_or_explain lets through
         print(f"spplus-nlp: {err}", file=sys.stderr)
         return 2
     try:

@@ -116,8 +116,7 @@ class AccurateModel:
         sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
         tags = platform_tags(out["tags"])
         if self.fast_ is not None:
-            analyses = self._predict_stacked(texts, sentences, sent_p, docs, sents, out["frozen_sentences"])
-            return [dataclasses.replace(a, tags=t) for a, t in zip(analyses, tags)]
+            return self._predict_stacked(texts, sentences, sent_p, docs, sents, out["frozen_sentences"], tags)
         eng_p = np.column_stack([platt(out["engagement"][:, j].numpy(), self.engagement_calibration_[lab])
                                  for j, lab in enumerate(ENGAGEMENT_IDS)])
         evidence = out["evidence"].numpy()
@@ -153,7 +152,7 @@ class AccurateModel:
                                      engagements=engagements, suggestions=suggestions, tags=tags[d]))
         return analyses
 
-    def _predict_stacked(self, texts, sentences, sent_p, docs, sents, frozen_sents) -> list[Analysis]:
+    def _predict_stacked(self, texts, sentences, sent_p, docs, sents, frozen_sents, tags) -> list[Analysis]:
         """Sentiment from both models; engagements, evidence and suggestions from the fast model (reading the
         frozen sentence vectors when trained so), each engagement's polarity read by the encoder's polarity head on
         the fast model's evidence sentence."""
@@ -174,7 +173,7 @@ class AccurateModel:
             scores = {lab: float(sent_p[d, i]) for i, lab in enumerate(SENTIMENTS)}
             engagements = [dataclasses.replace(t, polarity=next(polarity)) for t in a.engagements]
             analyses.append(Analysis(text=a.text, sentiment=Sentiment(max(scores, key=scores.get), scores),
-                                     engagements=engagements, suggestions=a.suggestions))
+                                     engagements=engagements, suggestions=a.suggestions, tags=tags[d]))
         return analyses
 
     def predict_tags(self, texts: Sequence[str]) -> list[dict[str, str]]:

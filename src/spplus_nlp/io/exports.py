@@ -20,7 +20,7 @@ from typing import Iterator, Sequence
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .text import compose_text, is_blank, stable_id
+from .text import clean_field, compose_text, stable_id
 
 ID_COLUMNS: tuple[str, ...] = ("ID expérience", "id_experience", "id")
 TEXT_COLUMNS: tuple[tuple[str, ...], ...] = (("Titre", "Description"), ("titre", "description"))
@@ -157,19 +157,17 @@ def _to_row(n: int, row, id_col, text_cols, service_col) -> ExportRow:
     values = [row.get(c) for c in text_cols]
     text = compose_text(*values) if len(values) == 2 else compose_text(None, ". ".join(_str(v) for v in values if _str(v)))
     rid = _printable(_str(row.get(id_col))) if id_col else ""
-    if not rid and not is_blank(text):  # exports without ids (the JSON API's long file) get a stable hash of the description
+    if not rid and text:  # exports without ids (the JSON API's long file) get a stable hash of the description
         rid = stable_id(values[-1] if _str(values[-1]) else text)
     service = _printable(_str(row.get(service_col))) or None if service_col else None
-    error = None if not is_blank(text) else f"row {n}: empty text (no {' / '.join(text_cols)})"
+    error = None if text else f"row {n}: empty text (no {' / '.join(text_cols)})"
     return ExportRow(row=n, id=rid or None, text=text, service=service, error=error, fields=row)
 
 
 def _str(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
     if isinstance(value, float) and value.is_integer():  # ids read as numbers by pyarrow/pandas
         return str(int(value))
-    return str(value).strip()
+    return clean_field(value)
 
 
 def _printable(value: str) -> str:
@@ -220,12 +218,9 @@ def _csv(path: Path, encoding: str):
     # stops the whole read or drops the line
     # strict: a quote never closed is an error, not a field that swallows the rows after it
     reader = csv.reader(f, delimiter=sep, strict=True)
-    try:
-        # names cleaned of stray byte-order marks and quotes (SP+'s structures export quotes its first name twice)
-        header = _unique([h.replace("\ufeff", "").strip().strip('"').strip() for h in next(reader)])
-    except csv.Error as err:
-        f.close()
-        raise ExportError(f"{path}: the header line cannot be read ({err})") from None
+    # names cleaned of stray byte-order marks and quotes (SP+'s structures export quotes its first name twice); the
+    # header line was read once already, by _check_csv
+    header = _unique([h.replace("\ufeff", "").strip().strip('"').strip() for h in next(reader)])
     return header, _Records(_csv_rows(path, reader, header), f)
 
 

@@ -14,7 +14,7 @@ def compose_text(title: object, description: object) -> str:
     A missing title or description is dropped together with the separator, so an
     experience with only a description is analysed as that description alone.
     """
-    parts = [_clean(title), _clean(description)]
+    parts = [clean_field(title), clean_field(description)]
     return TITLE_SEPARATOR.join(p for p in parts if p)
 
 
@@ -26,11 +26,12 @@ def is_blank(text: str) -> bool:
 
 def stable_id(description: object) -> str:
     """A stable id for exports without one: a hash of the description (never of the title)."""
-    digest = hashlib.sha1(_clean(description).encode("utf-8")).hexdigest()
+    digest = hashlib.sha1(clean_field(description).encode("utf-8")).hexdigest()
     return f"h{digest[:16]}"
 
 
-def _clean(value: object) -> str:
+def clean_field(value: object) -> str:
+    """An export field as text: stripped, and "" when it shows nothing (None, NaN, spaces, zero-width characters)."""
     if value is None:
         return ""
     if isinstance(value, float) and value != value:  # NaN from pandas
