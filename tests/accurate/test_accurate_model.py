@@ -204,4 +204,9 @@ def test_batch_tokens_option_changes_batching_not_predictions(tiny_accurate, tmp
     tiny_accurate.save(tmp_path / "m")
     small = spplus_nlp.load(str(tmp_path / "m"), batch_tokens=32)
     assert small.model.batch_tokens == 32
-    assert small.model.predict(TEXTS) == tiny_accurate.predict(TEXTS)
+    # the same decisions; scores to float rounding (other padding, other summation order: seen differing in the 7th
+    # significant digit on a fresh CI clone)
+    for a, b in zip(small.model.predict(TEXTS), tiny_accurate.predict(TEXTS), strict=True):
+        assert dataclasses.replace(a, sentiment=None) == dataclasses.replace(b, sentiment=None)
+        assert a.sentiment.label == b.sentiment.label
+        assert a.sentiment.scores == pytest.approx(b.sentiment.scores, rel=1e-5, abs=1e-12)
