@@ -239,6 +239,29 @@ def tags_section(tags: dict) -> list[str]:
     return lines + [""]
 
 
+def short_texts_section(acc: dict | None, probe: dict | None) -> list[str]:
+    """Sentiment on short texts: real rows under 200 characters (fast CV) and the team-written probe set."""
+    lines = ["## Sentiment on short texts", "",
+             "In the real export short texts are mostly positive, long ones mostly negative: a model can learn length "
+             "as a cue and read a short complaint as positive."]
+    short = (acc or {}).get("fast_short_texts")
+    if short:
+        lines += ["", f"Real rows under {short['max_chars']} characters, fast model, from the 5-fold CV above "
+                  f"(`python benchmarks/accuracy.py`; n={short['n']}): sentiment macro-F1 {short['macro_f1']:.3f}, "
+                  "confusion (rows gold, columns predicted: positif, neutre, négatif) "
+                  + "; ".join(str(row) for row in short["confusion"]) + "."]
+    if probe:
+        lines += ["", f"Team-written probe set (`{probe['probe']}`: 150 experiences under 200 characters, 50 per "
+                  "rating, written for this benchmark by someone who saw neither the training supplement nor any "
+                  "model output; synthetic, never trained on). Command: "
+                  "`HF_HUB_OFFLINE=1 python benchmarks/short_texts.py`.", "",
+                  "| model | sentiment macro-F1 | accuracy | confusion (rows gold, columns predicted: positif, neutre, "
+                  "négatif) |", "|---|---|---|---|"]
+        lines += [f"| {name} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} | "
+                  + "; ".join(str(row) for row in m["confusion"]) + " |" for name, m in probe["models"].items()]
+    return lines + [""]
+
+
 def main() -> None:
     lines = ["# Benchmark results", "",
              f"Machine: {platform.machine()}, Python {platform.python_version()}. Regenerate with `make benchmark`.", ""]
@@ -247,6 +270,9 @@ def main() -> None:
         lines += accuracy_section(acc)
     if tp:
         lines += throughput_section(tp)
+    probe = _load("short_texts")
+    if probe or (acc or {}).get("fast_short_texts"):
+        lines += short_texts_section(acc, probe)
     mem = _load("memory")
     if mem:
         lines += memory_section(mem)
