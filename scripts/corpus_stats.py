@@ -7,7 +7,7 @@ from collections import Counter
 
 from spplus_nlp.corpora import load_corpus, read_annotations, suggestion_end
 from spplus_nlp.corpora.agreement import agreement
-from spplus_nlp.corpora.spplus import CORPUS_DIR
+from spplus_nlp.corpora.spplus import CORPUS_DIR, SUPPLEMENT_DIR
 from spplus_nlp.taxonomy import ENGAGEMENT_IDS, SUGGESTION_TARGETS
 
 
@@ -46,6 +46,10 @@ def main() -> None:
     texts = {r["id"]: r["text"] for r in real}
     out["agreement_before_adjudication_suggestion_ends"] = agreement(with_suggestion_ends(first, texts),
                                                                      with_suggestion_ends(second, texts))
+    # the short supplement rows (S0071-S0220) were annotated twice, blind; the first annotation is the one used
+    short_second = read_annotations(SUPPLEMENT_DIR / "second_annotation_short.jsonl")
+    out["agreement_supplement_short"] = agreement(read_annotations(SUPPLEMENT_DIR / "annotations.jsonl"),
+                                                  short_second)
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
 

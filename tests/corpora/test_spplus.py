@@ -3,7 +3,8 @@ from collections import Counter
 import pytest
 
 from spplus_nlp.corpora import CorpusError, kfold, load_corpus, read_annotations, shared_data_dir, train_dev_split
-from spplus_nlp.corpora.spplus import ANNOTATIONS
+from spplus_nlp.corpora.spplus import ANNOTATIONS, SUPPLEMENT_DIR, read_experiences
+from spplus_nlp.corpora.standoff import check_against
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,14 @@ def test_supplement_is_marked_and_optional(corpus):
     extra = with_supp.filter(lambda r: r["source"] == "supplement")
     assert len(with_supp) == len(corpus) + len(extra) and len(extra) > 0
     assert all(extra["annotated"])
+
+
+def test_second_annotation_of_the_short_supplement_resolves_against_its_texts():
+    texts = {r["id"]: r["text"] for r in read_experiences(SUPPLEMENT_DIR / "experiences.csv")}
+    second = read_annotations(SUPPLEMENT_DIR / "second_annotation_short.jsonl")
+    assert len(second) == 150 and set(second) <= set(texts)
+    for record in second.values():
+        check_against(record, texts[record["id"]])
 
 
 def test_missing_export_is_a_clear_error(tmp_path, monkeypatch):
