@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from spplus_nlp.corpora import kfold, load_corpus
-from spplus_nlp.evaluation.metrics import suggestion_metrics
+from spplus_nlp.evaluation.metrics import sentiment_metrics, suggestion_metrics
 from spplus_nlp.fast.training import cross_validate
 from spplus_nlp.language import segment_sentences
 from spplus_nlp.suggestions import find_cues
-from spplus_nlp.taxonomy import ENGAGEMENT_IDS, SENTIMENTS
+from spplus_nlp.taxonomy import ENGAGEMENT_IDS
 from spplus_nlp.types import Analysis, Sentiment, Suggestion
 
 SHORT_TEXT = 200  # characters: the short-text sentiment figure (benchmarks/short_texts.py uses the same bound)
@@ -74,11 +74,8 @@ def lexicon_baselines(corpus) -> dict:
 def short_text_sentiment(real, predictions, max_chars: int = SHORT_TEXT) -> dict:
     """Sentiment on the real rows under ``max_chars`` characters, from the same out-of-fold predictions (short texts
     are mostly positive in the export, a cue a model can over-learn: see benchmarks/short_texts.py)."""
-    rows = [(r["sentiment"], a.sentiment.label) for r, a in zip(real, predictions) if len(r["text"]) < max_chars]
-    gold, predicted = [g for g, _ in rows], [p for _, p in rows]
-    return {"max_chars": max_chars, "n": len(rows),
-            "macro_f1": float(f1_score(gold, predicted, average="macro", labels=list(SENTIMENTS))),
-            "confusion": confusion_matrix(gold, predicted, labels=list(SENTIMENTS)).tolist()}
+    rows = [(r["sentiment"], a.sentiment) for r, a in zip(real, predictions) if len(r["text"]) < max_chars]
+    return {"max_chars": max_chars, **sentiment_metrics([g for g, _ in rows], [p for _, p in rows])}
 
 
 def cue_baseline(corpus) -> dict:

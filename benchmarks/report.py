@@ -249,7 +249,7 @@ def short_texts_section(acc: dict | None, probe: dict | None) -> list[str]:
         lines += ["", f"Real rows under {short['max_chars']} characters, fast model, from the 5-fold CV above "
                   f"(`python benchmarks/accuracy.py`; n={short['n']}): sentiment macro-F1 {short['macro_f1']:.3f}, "
                   "confusion (rows gold, columns predicted: positif, neutre, négatif) "
-                  + "; ".join(str(row) for row in short["confusion"]) + "."]
+                  + "; ".join(str(row) for row in short["confusion_matrix"]) + "."]
     if probe:
         lines += ["", f"Team-written probe set (`{probe['probe']}`: 150 experiences under 200 characters, 50 per "
                   "rating, written for this benchmark by someone who saw neither the training supplement nor any "
@@ -258,7 +258,7 @@ def short_texts_section(acc: dict | None, probe: dict | None) -> list[str]:
                   "| model | sentiment macro-F1 | accuracy | confusion (rows gold, columns predicted: positif, neutre, "
                   "négatif) |", "|---|---|---|---|"]
         lines += [f"| {name} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} | "
-                  + "; ".join(str(row) for row in m["confusion"]) + " |" for name, m in probe["models"].items()]
+                  + "; ".join(str(row) for row in m["confusion_matrix"]) + " |" for name, m in probe["models"].items()]
     return lines + [""]
 
 

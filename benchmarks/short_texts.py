@@ -21,21 +21,14 @@ import json
 from pathlib import Path
 
 import torch
-from sklearn.metrics import confusion_matrix, f1_score
 
 import spplus_nlp
 from spplus_nlp.corpora.spplus import read_experiences
+from spplus_nlp.evaluation.metrics import sentiment_metrics
 from spplus_nlp.taxonomy import SENTIMENTS
 
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "data" / "short_texts.csv"
-
-
-def figures(gold: list[str], predicted: list[str]) -> dict:
-    return {"n": len(gold), "macro_f1": float(f1_score(gold, predicted, average="macro", labels=list(SENTIMENTS))),
-            "accuracy": float(sum(g == p for g, p in zip(gold, predicted)) / len(gold)),
-            "confusion": confusion_matrix(gold, predicted, labels=list(SENTIMENTS)).tolist(),
-            "labels": list(SENTIMENTS)}
 
 
 def main() -> None:
@@ -48,10 +41,10 @@ def main() -> None:
     gold = [r["sentiment"] for r in rows]
     result = {"probe": str(PROBE.relative_to(HERE.parent)), "models": {}}
     for name in args.models.split(","):
-        predicted = [a.sentiment.label for a in spplus_nlp.load(name).analyze_many([r["text"] for r in rows])]
-        result["models"][name] = figures(gold, predicted)
-        print(f"{name}: macro-F1 {result['models'][name]['macro_f1']:.3f}, confusion (rows gold, columns predicted "
-              f"{'/'.join(SENTIMENTS)}) {result['models'][name]['confusion']}")
+        predicted = [a.sentiment for a in spplus_nlp.load(name).analyze_many([r["text"] for r in rows])]
+        m = result["models"][name] = sentiment_metrics(gold, predicted)
+        print(f"{name}: macro-F1 {m['macro_f1']:.3f}, confusion (rows gold, columns predicted "
+              f"{'/'.join(SENTIMENTS)}) {m['confusion_matrix']}")
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
