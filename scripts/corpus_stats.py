@@ -40,7 +40,9 @@ def main() -> None:
     by_source = {src: counts([r for r in real if r["source"] == src]) for src in sorted({r["source"] for r in real})}
     second = read_annotations(CORPUS_DIR / "second_annotation.jsonl")
     first = read_annotations(CORPUS_DIR / "first_annotation_of_double.jsonl")
-    out = {"real": counts(real), "by_source": by_source, "supplement": counts(supp),
+    sentiment_only = [r for r in supp if not r["annotated"]]  # S0221-S0720: the rating, no annotation
+    out = {"real": counts(real), "by_source": by_source, "supplement": counts([r for r in supp if r["annotated"]]),
+           "supplement_sentiment_only": dict(Counter(r["sentiment"] for r in sentiment_only)),
            "agreement_before_adjudication": agreement(first, second),
            "agreement_adjudicated_vs_second": agreement(read_annotations(CORPUS_DIR / "annotations.jsonl"), second)}
     texts = {r["id"]: r["text"] for r in real}

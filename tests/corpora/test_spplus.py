@@ -47,7 +47,12 @@ def test_supplement_is_marked_and_optional(corpus):
     with_supp = load_corpus(include_supplement=True)
     extra = with_supp.filter(lambda r: r["source"] == "supplement")
     assert len(with_supp) == len(corpus) + len(extra) and len(extra) > 0
-    assert all(extra["annotated"])
+    assert all(extra["sentiment"])
+    annotated = read_annotations(SUPPLEMENT_DIR / "annotations.jsonl")
+    # S0001-S0220 carry the guideline's annotation; the sentiment-only rows after them carry the rating alone
+    assert [r["annotated"] for r in extra] == [r["id"] in annotated for r in extra]
+    assert sum(extra["annotated"]) >= 220 and not any(extra["annotated"][220:])
+    assert not any(r["engagements"] or r["suggestions"] for r in extra if not r["annotated"])
 
 
 def test_second_annotation_of_the_short_supplement_resolves_against_its_texts():
