@@ -76,14 +76,13 @@ def test_stacked_sentiment_probabilities(make_toy_examples):
     assert np.allclose(few.predict_proba(X[:9]).sum(axis=1), 1.0) and len(few.classes_) == 3
 
 
-
 def test_stacked_sentiment_maps_scores_to_probabilities_on_the_rows_it_is_told(make_toy_examples):
     import numpy as np
+    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from spplus_nlp.fast.features import NgramTfidf
     from spplus_nlp.fast.model import StackedSentiment, _as_columns
-    from sklearn.linear_model import LogisticRegression
 
     examples = make_toy_examples()
     texts, y = [ex["text"] for ex in examples], np.asarray([ex["sentiment"] for ex in examples])
@@ -103,6 +102,7 @@ def test_stacked_sentiment_maps_scores_to_probabilities_on_the_rows_it_is_told(m
     no_neutre = y != "neutre"
     fallback = StackedSentiment(est, cv=3).fit(X, y, calibrate_on=no_neutre)
     assert np.allclose(fallback.stacker_.coef_, whole.stacker_.coef_)
+
 
 def _polarity_corpus(evidence_decides: bool) -> list[dict]:
     """Experiences with one E1 evidence span each. Either the evidence's words give its polarity and the document's
