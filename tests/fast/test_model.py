@@ -386,3 +386,34 @@ def test_a_long_evidence_sentence_is_narrowed_to_a_clause(toy_model):
     old = copy.deepcopy(toy_model)  # saved before the parameter: whole sentences, as when it was measured
     del old.max_evidence_words
     assert old.predict([text]) == whole.predict([text])
+
+
+def test_sentence_positions_say_first_last_and_how_far_in():
+    from spplus_nlp.fast.model import _sentence_positions
+
+    positions = _sentence_positions([[(0, 5), (6, 10), (11, 20)], [(0, 3)], []])
+    assert positions.tolist() == [[1, 0, 0], [0, 0, 0.5], [0, 1, 1], [1, 1, 1]]
+    assert _sentence_positions([]).shape == (0, 3)
+
+
+def test_the_suggestion_head_reads_where_a_sentence_stands_unless_told_not_to(make_toy_examples):
+    from spplus_nlp.fast.model import FastModel, _sentence_positions
+
+    sentence = "Il faudrait ouvrir plus de créneaux le samedi."
+    for reads in (True, False):
+        model = FastModel(sentence_position=reads).fit(make_toy_examples(repeat=2))
+        Xs = model.vectorizer_.transform([sentence, sentence])
+        first_then_last = _sentence_positions([[(0, 1), (2, 3), (4, 5)]])[[0, 2]]
+        p_first, p_last = model._suggestion_probs([sentence, sentence], Xs, None, first_then_last)
+        assert model.suggestion_reads_position_ is reads
+        assert (p_first != pytest.approx(p_last)) is reads
+
+
+def test_a_model_saved_before_sentence_positions_still_predicts(make_toy_examples):
+    from spplus_nlp.fast.model import FastModel
+
+    old = FastModel(sentence_position=False).fit(make_toy_examples(repeat=2))
+    del old.suggestion_reads_position_, old.sentence_position  # as unpickled from an older version
+    text = "Rendez-vous. Pas de rendez-vous disponible avant deux mois. Pourquoi ne pas ouvrir plus de créneaux le samedi ?"
+    [a] = old.predict([text])
+    assert all(text[s.start:s.end] == s.text for s in a.suggestions)

@@ -40,7 +40,8 @@ _DEFAULT_DOC_WEIGHT = 0.5  # the document's sentiment against the evidence's pol
 class FastModel:
     def __init__(self, C: float = 4.0, cue_weight: float = 1.0, polarity_doc_weight: float | None = None,
                  threshold_objective: str = "micro", sentence_evidence: bool = True, dense_C: float = 4.0,
-                 max_evidence_words: int | None = 25, dense_sentiment: bool = True, random_state: int = 0):
+                 max_evidence_words: int | None = 25, dense_sentiment: bool = True, suggestion_C: float = 4.0,
+                 sentence_position: bool = True, random_state: int = 0):
         self.C = C
         self.cue_weight = cue_weight
         self.polarity_doc_weight = polarity_doc_weight  # None: tuned on out-of-fold predictions at fit
@@ -52,6 +53,9 @@ class FastModel:
         self.max_evidence_words = max_evidence_words
         # with dense sentence vectors, the sentiment head also reads the document's mean vector
         self.dense_sentiment = dense_sentiment
+        self.suggestion_C = suggestion_C  # of the suggestion-sentence head on n-grams and cues
+        # the suggestion-sentence head also reads where the sentence stands in its text (first, last, how far in)
+        self.sentence_position = sentence_position
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
@@ -262,9 +266,10 @@ class FastModel:
                     for part, value in zip(spans, (ex["text"], holder, (g["start"], g["end"]))):
                         part.append(value)
         self.suggestion_spans_ = SpanBoundaries().fit(*spans)
-        Z = self._sentence_features(sentences, Xs[picked])
+        self.suggestion_reads_position_ = self.sentence_position
+        Z = self._sentence_features(sentences, Xs[picked], _sentence_positions([bounds for _, bounds, _ in rows]))
         y = np.array(y)
-        head = self._linear(C=1.0)
+        head = self._linear(C=self.suggestion_C)
         self.suggestion_dense_head_ = self.suggestion_stacker_ = None
         if y.sum() >= _MIN_POSITIVES_TO_CALIBRATE:
             folds = list(GroupKFold(3).split(Z, y, groups))
@@ -284,10 +289,13 @@ class FastModel:
         self.suggestion_target_ = (self._linear(C=1.0).fit(self.vectorizer_.transform(targets_text), targets)
                                    if len(set(targets)) >= 2 else None)
 
-    def _sentence_features(self, sentences: Sequence[str], X=None):
-        X = self.vectorizer_.transform(sentences) if X is None else X
-        cues = sp.csr_matrix(cue_features(sentences) * self.cue_weight)
-        return sp.hstack([X, cues], format="csr")
+    def _sentence_features(self, sentences: Sequence[str], X, positions: np.ndarray):
+        """The suggestion head's input: n-grams, cues and, when it reads them, the ``positions`` of
+        ``_sentence_positions``."""
+        blocks = [X, sp.csr_matrix(cue_features(sentences) * self.cue_weight)]
+        if getattr(self, "suggestion_reads_position_", False):  # models saved before it do not read them
+            blocks.append(sp.csr_matrix(positions))
+        return sp.hstack(blocks, format="csr")
 
     # ---------------------------------------------------------------- inference
     def predict(self, texts: Sequence[str], sentences: Sequence[list[tuple[int, int]]] | None = None,
@@ -329,7 +337,7 @@ class FastModel:
         # logits weigh the same (out-of-fold on the corpus, evidence hitting the gold one: 0.563 with the n-gram head
         # alone, 0.608 with the sum; weighting the dense logit 0.5 or 2 did no better)
         evidence = sent_eng if dense is None else _logit(sent_eng) + dense
-        sugg_p = self._suggestion_probs(sentences, Xs, V)
+        sugg_p = self._suggestion_probs(sentences, Xs, V, _sentence_positions(bounds))
         by_doc: dict[int, list[int]] = {}
         for k, (d, _, _) in enumerate(flat):
             by_doc.setdefault(d, []).append(k)
@@ -397,11 +405,11 @@ class FastModel:
                 P[:, j] = stackers[lab].predict_proba(np.column_stack(Z))[:, 1]
         return P
 
-    def _suggestion_probs(self, sentences: list[str], Xs, V: np.ndarray | None) -> np.ndarray:
+    def _suggestion_probs(self, sentences: list[str], Xs, V: np.ndarray | None, positions: np.ndarray) -> np.ndarray:
         """Each sentence's probability of holding a suggestion."""
         if not sentences or self.suggestion_head_ is None:
             return np.zeros(len(sentences))
-        p = self.suggestion_head_.predict_proba(self._sentence_features(sentences, Xs))[:, 1]
+        p = self.suggestion_head_.predict_proba(self._sentence_features(sentences, Xs, positions))[:, 1]
         stacker = getattr(self, "suggestion_stacker_", None)  # models saved before it have none
         if stacker is not None:
             dense = _logit(self.suggestion_dense_head_.predict_proba(V)[:, 1])
@@ -506,6 +514,15 @@ class StackedSentiment(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def _sentence_positions(bounds: Sequence[Sequence[tuple[int, int]]]) -> np.ndarray:
+    """(sentences, 3): whether each sentence opens its text, closes it, and how far in it stands (0 to 1), the
+    sentences of all texts in a row. Authors tend to close with what they propose; a lone sentence closes its text
+    (how far in: 1), else a one-sentence proposal would read as an opening remark."""
+    out = [(i == 0, i == len(bs) - 1, i / (len(bs) - 1) if len(bs) > 1 else 1.0)
+           for bs in bounds for i in range(len(bs))]
+    return np.array(out, dtype=float).reshape(len(out), 3)
 
 
 def _as_columns(scores: np.ndarray) -> np.ndarray:
