@@ -77,8 +77,6 @@ def test_stacked_sentiment_probabilities(make_toy_examples):
 
 
 def test_stacked_sentiment_maps_scores_to_probabilities_on_the_rows_it_is_told(make_toy_examples):
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from spplus_nlp.fast.features import NgramTfidf

@@ -59,7 +59,8 @@ def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, 
         "out-of-fold predictions); engagement polarity (the evidence sentence's polarity blended with the "
         "document's sentiment, the weight tuned on out-of-fold predictions); a sentence classifier for improvement "
         "suggestions fed with interpretable French cues (fixed phrases; conditional and imperative verbs read by "
-        "the spaCy morphologizer around candidate words) and where the sentence stands in its text, and two boundary scorers that cut the exact span out of "
+        "the spaCy morphologizer around candidate words) and where the sentence stands in its text, and two "
+        "boundary scorers that cut the exact span out of "
         "a suggestion's sentence. Evidence = the sentence the engagement's sentence head scores highest (the "
         "document head's, for a label with under 10 evidence sentences), cut down to its best-scoring clause run "
         "of 3 to 25 words when it is longer than 25 words (the guideline's evidence is a clause of 3 to 25 words).",
