@@ -2,7 +2,8 @@ from collections import Counter
 
 import pytest
 
-from spplus_nlp.corpora import CorpusError, kfold, load_corpus, read_annotations, shared_data_dir, train_dev_split
+from spplus_nlp.corpora import (CorpusError, is_supplement, kfold, load_corpus, read_annotations, shared_data_dir,
+                                train_dev_split)
 from spplus_nlp.corpora.spplus import ANNOTATIONS, SUPPLEMENT_DIR, read_experiences
 from spplus_nlp.corpora.standoff import check_against
 
@@ -45,8 +46,9 @@ def test_splits_are_deterministic_and_disjoint(corpus):
 
 def test_supplement_is_marked_and_optional(corpus):
     with_supp = load_corpus(include_supplement=True)
-    extra = with_supp.filter(lambda r: r["source"] == "supplement")
+    extra = with_supp.filter(is_supplement)
     assert len(with_supp) == len(corpus) + len(extra) and len(extra) > 0
+    assert not any(map(is_supplement, corpus))
     assert all(extra["sentiment"])
     annotated = read_annotations(SUPPLEMENT_DIR / "annotations.jsonl")
     # S0001-S0220 carry the guideline's annotation; the sentiment-only rows after them carry the rating alone

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..corpora import is_supplement
 from ..taxonomy import ENGAGEMENT_IDS, PLATFORM_TAG_IDS, POLARITIES, SENTIMENTS, SUGGESTION_TARGETS
 from .heads import TAG_VALUES
 
@@ -44,7 +45,7 @@ def make_targets(record: dict, sentences: list[tuple[int, int]]) -> Targets:
             polarity.append((j, POLARITIES.index(e["polarity"]), best))
     tags = record.get("tags") or {}
     # the supplement has no platform tags: "absent" there would be a wrong label, not a missing one
-    tag_known = bool(tags) and record.get("source") != "supplement"
+    tag_known = bool(tags) and not is_supplement(record)
     tag_y = np.array([TAG_VALUES.index(tags.get(t) or "absent") if tag_known else IGNORE for t in PLATFORM_TAG_IDS],
                      dtype=np.int64)
     suggestion = np.full(n_s, IGNORE if not annotated else 0, dtype=np.float32)

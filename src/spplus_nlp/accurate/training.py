@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from datasets import Dataset
 
 from .. import __version__
-from ..corpora import kfold, train_dev_split
+from ..corpora import is_supplement, kfold, train_dev_split
 from ..evaluation import evaluate, to_markdown
 from ..language import segment_sentences
 from ..taxonomy import ENGAGEMENT_IDS
@@ -33,7 +33,6 @@ from .stacking import fit_fast, fit_mix_temperature
 from .targets import IGNORE, Targets, make_targets
 
 log = logging.getLogger(__name__)
-SUPPLEMENT = "supplement"
 
 
 class LowerCache:
@@ -282,8 +281,8 @@ def _window_batches(lengths: Sequence[int], max_tokens: int):
 
 def split(records: list[dict], dev_fraction: float = 0.2, seed: int = 0) -> tuple[list[dict], list[dict]]:
     """The corpus' deterministic train/dev split of the real rows; supplement rows always train."""
-    real = [i for i, r in enumerate(records) if r.get("source") != SUPPLEMENT]
-    extra = [r for r in records if r.get("source") == SUPPLEMENT]
+    real = [i for i, r in enumerate(records) if not is_supplement(r)]
+    extra = [r for r in records if is_supplement(r)]
     index = Dataset.from_dict({"i": real, "sentiment": [records[i]["sentiment"] for i in real]})
     parts = train_dev_split(index, dev_fraction=dev_fraction, seed=seed)
     return [records[i] for i in parts["train"]["i"]] + extra, [records[i] for i in parts["dev"]["i"]]
@@ -303,8 +302,8 @@ def cross_validate(corpus: Dataset, k: int = 5, seed: int = 0, cache: LowerCache
     """k-fold figures on the real data; in each fold a dev split of the training part calibrates."""
     cache = cache if cache is not None else LowerCache()
     records = corpus.to_list()
-    real = [i for i, r in enumerate(records) if r["source"] != SUPPLEMENT]
-    extra = [r for r in records if r["source"] == SUPPLEMENT]
+    real = [i for i, r in enumerate(records) if not is_supplement(r)]
+    extra = [r for r in records if is_supplement(r)]
     predictions = [None] * len(real)
     for fold, (train_idx, test_idx) in enumerate(kfold(corpus.select(real), k=k, seed=seed)):
         fit_on, dev = split([records[real[i]] for i in train_idx], params.get("dev_fraction", 0.2),
@@ -318,7 +317,7 @@ def cross_validate(corpus: Dataset, k: int = 5, seed: int = 0, cache: LowerCache
 
 def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_report: dict,
                      cv_report: dict | None, command: str, extra: str = "") -> None:
-    n_supp = sum(s == SUPPLEMENT for s in corpus["source"])
+    n_supp = sum(map(is_supplement, corpus))
     params = model.get_params()
     base = model.base_
     card = [

@@ -19,6 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 CORPUS_DIR = REPO_ROOT / "corpora" / "spplus"
 ANNOTATIONS = CORPUS_DIR / "annotations.jsonl"
 SUPPLEMENT_DIR = REPO_ROOT / "corpora" / "supplement"
+#: the ``source`` of the team-written rows: they train, they never count in a figure reported as real data
+SUPPLEMENT_SOURCE = "supplement"
 #: the real export files of ``shared/data/spplus`` the corpus annotates
 SHARED_FILES = ("experiences_balanced.csv", "experiences_long_with_replies.csv")
 DATA_DIR_ENV = "SPPLUS_DATA_DIR"
@@ -77,6 +79,11 @@ def read_annotations(path: str | os.PathLike) -> dict[str, dict]:
     return out
 
 
+def is_supplement(record: dict) -> bool:
+    """Whether a corpus row is team-written (training only) rather than real SP+ data."""
+    return record.get("source") == SUPPLEMENT_SOURCE
+
+
 def load_corpus(data_dir: str | os.PathLike | None = None, annotations: str | os.PathLike | None = ANNOTATIONS,
                 include_unannotated: bool = True, include_supplement: bool = False) -> Dataset:
     """The real SP+ experiences as a ``datasets.Dataset``, joined with the stand-off annotations.
@@ -88,7 +95,7 @@ def load_corpus(data_dir: str | os.PathLike | None = None, annotations: str | os
     root = shared_data_dir(data_dir)
     rows = [r for f in SHARED_FILES for r in read_experiences(root / f)]
     if include_supplement:
-        rows += list(read_experiences(SUPPLEMENT_DIR / "experiences.csv", source="supplement"))
+        rows += list(read_experiences(SUPPLEMENT_DIR / "experiences.csv", source=SUPPLEMENT_SOURCE))
     ann = read_annotations(annotations) if annotations and Path(annotations).exists() else {}
     if include_supplement:
         ann.update(read_annotations(SUPPLEMENT_DIR / "annotations.jsonl"))

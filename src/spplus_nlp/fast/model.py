@@ -70,6 +70,8 @@ class FastModel:
         given the same kind of vectors."""
         if self.threshold_objective not in ("micro", "label"):
             raise ValueError(f"threshold_objective={self.threshold_objective!r}: expected 'micro' or 'label'")
+        from ..corpora import is_supplement  # training only: scoring never loads the corpus module (datasets)
+
         texts = [ex["text"] for ex in examples]
         bounds = list(segment_sentences(texts)) if sentences is None else [list(b) for b in sentences]
         if len(bounds) != len(texts):
@@ -79,7 +81,7 @@ class FastModel:
         X, Xs = self.vectorizer_.documents_and_sentences(texts, bounds)
         self.sentiment_reads_vectors_ = V is not None and self.dense_sentiment
         self._fit_sentiment(self._sentiment_features(X, V, bounds), [ex["sentiment"] for ex in examples],
-                            [ex.get("source") != "supplement" for ex in examples])
+                            [not is_supplement(ex) for ex in examples])
 
         annotated = [i for i, ex in enumerate(examples) if ex.get("annotated", True)]
         Y = np.array([[any(e["id"] == lab for e in examples[i]["engagements"]) for lab in ENGAGEMENT_IDS]

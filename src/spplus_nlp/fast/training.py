@@ -10,7 +10,7 @@ from pathlib import Path
 from datasets import Dataset
 
 from .. import __version__
-from ..corpora import kfold
+from ..corpora import is_supplement, kfold
 from ..evaluation import evaluate, to_markdown
 from ..models import save_model
 from .model import FastModel
@@ -22,10 +22,10 @@ def train(corpus: Dataset, **params) -> FastModel:
 
 def cross_validate(corpus: Dataset, k: int = 5, seed: int = 0, real_only: bool = True,
                    sentence_vectors: list | None = None, **params) -> tuple[dict, list]:
-    """k-fold figures on the real data. Supplement rows (``source == "supplement"``) only ever train.
+    """k-fold figures on the real data. Supplement rows (``is_supplement``) only ever train.
     ``sentence_vectors``: one (sentences, dim) array per corpus row, for ``FastModel.fit``/``predict``."""
     records = corpus.to_list()
-    real = [i for i, r in enumerate(records) if not (real_only and r["source"] == "supplement")]
+    real = [i for i, r in enumerate(records) if not (real_only and is_supplement(r))]
     extra = [i for i in range(len(records)) if i not in set(real)]
     real_ds = corpus.select(real)
     vectors = (lambda rows: None) if sentence_vectors is None else (lambda rows: [sentence_vectors[i] for i in rows])
@@ -43,7 +43,7 @@ def cross_validate(corpus: Dataset, k: int = 5, seed: int = 0, real_only: bool =
 def write_model_card(path: Path, corpus: Dataset, report: dict, seconds: float, params: dict,
                      cv_seconds: float | None = None) -> None:
     n_annotated = sum(corpus["annotated"])
-    n_supp = sum(s == "supplement" for s in corpus["source"])
+    n_supp = sum(map(is_supplement, corpus))
     card = [
         f"# spplus_nlp fast model — v{__version__}",
         "",
