@@ -25,8 +25,9 @@ def cross_validate(corpus: Dataset, k: int = 5, seed: int = 0, real_only: bool =
     """k-fold figures on the real data. Supplement rows (``is_supplement``) only ever train.
     ``sentence_vectors``: one (sentences, dim) array per corpus row, for ``FastModel.fit``/``predict``."""
     records = corpus.to_list()
-    real = [i for i, r in enumerate(records) if not (real_only and is_supplement(r))]
-    extra = [i for i in range(len(records)) if i not in set(real)]
+    scored = [not (real_only and is_supplement(r)) for r in records]
+    real = [i for i, keep in enumerate(scored) if keep]
+    extra = [i for i, keep in enumerate(scored) if not keep]
     real_ds = corpus.select(real)
     vectors = (lambda rows: None) if sentence_vectors is None else (lambda rows: [sentence_vectors[i] for i in rows])
     predictions = [None] * len(real)
