@@ -106,7 +106,7 @@ def run(args) -> None:
     encoder = BertModel(bert_config(m))
     encoder.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state_dict(m).items()})
     config = json.loads((Path(args.model) / "config.json").read_text(encoding="utf-8"))
-    body = Body(encoder.eval(), config["params"]["top_layers"])
+    body = Body(encoder.eval(), config["params"]["top_layers"], config["params"].get("frozen_layers"))
     heads = Heads(body.hidden_size, n_cues=carry["cues"][0].shape[1], dropout=config["params"]["dropout"]).eval()
     load_weights(body, heads, Path(args.model))
 

@@ -100,8 +100,9 @@ def test_train_accurate_passes_its_options(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(training, "train_and_save", fake_train_and_save)
     assert main(["train", "--kind", "accurate", "--base-model", str(tmp_path), "--top-layers", "3",
-                 "--out", str(tmp_path / "m")]) == 0
-    assert seen["params"] == {"base_model": str(tmp_path), "top_layers": 3} and seen["cv_folds"] == 0
+                 "--frozen-layers", "10", "--out", str(tmp_path / "m")]) == 0
+    assert seen["params"] == {"base_model": str(tmp_path), "top_layers": 3, "frozen_layers": 10}
+    assert seen["cv_folds"] == 0 and "--frozen-layers 10" in seen["command"]
     assert seen["command"].startswith("spplus-nlp train --kind accurate --out ")
     assert seen["n"] > 1000  # the real corpus with the supplement
     assert "dev-split sentiment macro-F1 0.500" in capsys.readouterr().out

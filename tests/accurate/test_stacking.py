@@ -206,3 +206,36 @@ def test_a_clause_evidence_reads_the_polarity_of_the_sentence_holding_it(tiny_ac
         s, e = bounds[row]
         assert s <= t.evidence.start and t.evidence.end <= e
     assert any(len(t.evidence.text) < e - s for t, (s, e) in zip(a.engagements, (bounds[r] for _, _, r in seen)))
+
+
+def test_frozen_layers_past_the_fine_tuned_ones_read_the_base_encoder(tiny_base, make_toy_examples, tmp_path):
+    """With more layers fine-tuned than the fast part's frozen vectors skip, those vectors stay the base's: a body
+    that fine-tunes nothing past ``frozen_layers`` gives the same ones, in training, at inference and after a reload."""
+    from spplus_nlp.accurate.body import Body
+    from spplus_nlp.accurate.pooling import make_plans, sentence_means
+    from spplus_nlp.accurate.training import LowerCache
+    from spplus_nlp.language import segment_sentences
+
+    model = AccurateModel(base_model=str(tiny_base), top_layers=2, frozen_layers=2, max_length=24, stride=6,
+                          epochs=1, batch_tokens=512).fit(make_toy_examples(4))
+    assert model.body_.split == 1 and len(model.body_.frozen_tail) == 1
+    sentences = list(segment_sentences(TEXTS))
+    frozen = model._run(TEXTS, sentences)[3]["frozen_sentences"]
+    base = AccurateModel(base_model=str(tiny_base), top_layers=1, max_length=24, stride=6)  # lower = 2 base layers
+    base._build(tiny_base)
+    assert torch.allclose(frozen, base._run(TEXTS, sentences)[3]["frozen_sentences"], atol=1e-5)
+    # the fine-tuned layer 1 moved, its frozen copy did not: the vectors are not the lower layers' output
+    trained, kept = model.body_.top[0], model.body_.frozen_tail[0]
+    assert not all(torch.equal(a, b) for a, b in zip(trained.parameters(), kept.parameters()))
+    plans = make_plans(model.windower_, TEXTS, sentences)
+    cache = LowerCache()
+    cache.get(model, TEXTS, plans)
+    trained_on = torch.cat([sentence_means(s, p) for s, p in zip(cache.frozen(model, TEXTS), plans)])
+    assert torch.allclose(trained_on, frozen, atol=1e-5)
+    model.save(tmp_path / "m")
+    loaded = AccurateModel.load(tmp_path / "m")
+    assert loaded.frozen_layers == 2
+    assert torch.allclose(loaded._run(TEXTS, sentences)[3]["frozen_sentences"], frozen, atol=1e-5)
+    assert [a.to_dict() for a in loaded.predict(TEXTS)] == [a.to_dict() for a in model.predict(TEXTS)]
+    with pytest.raises(ValueError, match="frozen_layers=0"):
+        Body(base.body_.encoder, top_layers=2, frozen_layers=0)

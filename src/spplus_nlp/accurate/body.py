@@ -2,9 +2,15 @@
 
 Works with BERT-like encoders from ``transformers`` (BERT, XLM-R, CamemBERT, multilingual-e5): an ``embeddings``
 module and ``encoder.layer``. Only the top layers are ever trained or saved.
+
+The stacked fast model reads frozen states too (``frozen``): by default the lower layers' output; with
+``frozen_layers`` past the split, the base encoder's own (untrained) copies of the next layers run on it, so that
+fine-tuning more layers does not change what the fast model reads.
 """
 
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
@@ -15,7 +21,7 @@ _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert"}
 
 
 class Body(nn.Module):
-    def __init__(self, encoder: nn.Module, top_layers: int):
+    def __init__(self, encoder: nn.Module, top_layers: int, frozen_layers: int | None = None):
         super().__init__()
         if not (hasattr(encoder, "embeddings") and hasattr(getattr(encoder, "encoder", None), "layer")):
             raise ValueError(f"{type(encoder).__name__}: expected a BERT-like encoder (embeddings + encoder.layer)")
@@ -24,8 +30,14 @@ class Body(nn.Module):
             raise ValueError(f"top_layers={top_layers}: the encoder has {n_layers} layers")
         self.encoder = encoder
         self.split = n_layers - top_layers
+        self.frozen_layers = self.split if frozen_layers is None else frozen_layers
+        if not self.split <= self.frozen_layers <= n_layers:
+            raise ValueError(f"frozen_layers={frozen_layers}: must be between the fine-tuned layers' start "
+                             f"({self.split}) and the encoder's {n_layers} layers")
         for p in encoder.parameters():
             p.requires_grad_(False)
+        # copied before any training: the base's weights, never trained, never saved (the base directory has them)
+        self.frozen_tail = copy.deepcopy(encoder.encoder.layer[self.split:self.frozen_layers])
         for layer in self.top:
             for p in layer.parameters():
                 p.requires_grad_(True)
@@ -53,6 +65,10 @@ class Body(nn.Module):
     def lower(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         states = self.encoder.embeddings(input_ids=input_ids)
         return self._run(self.encoder.encoder.layer[:self.split], states, attention_mask)
+
+    def frozen(self, lower: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The states the stacked fast model reads: ``lower``'s, through the base's layers up to ``frozen_layers``."""
+        return self._run(self.frozen_tail, lower, attention_mask) if len(self.frozen_tail) else lower
 
     def upper(self, states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self._run(self.top, states, attention_mask)

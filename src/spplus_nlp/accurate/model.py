@@ -52,7 +52,7 @@ class AccurateModel:
                  prefix: str = "query: ", epochs: int = 4, batch_tokens: int = 1024, lr: float = 2e-4,
                  head_lr: float = 1e-2, weight_decay: float = 0.01, dropout: float = 0.1,
                  sentence_pos_weight: float = 3.0, stack_fast: bool = True, stack_frozen_sentences: bool = True,
-                 dev_fraction: float = 0.2, random_state: int = 0):
+                 frozen_layers: int | None = None, dev_fraction: float = 0.2, random_state: int = 0):
         self.base_model = base_model  # a local encoder directory; None: the converted multilingual-e5-small
         self.top_layers = top_layers
         self.max_length = max_length
@@ -69,6 +69,9 @@ class AccurateModel:
         # the stacked fast model's engagements and suggestions also read the frozen lower layers' sentence vectors
         # (stacking.py)
         self.stack_frozen_sentences = stack_frozen_sentences
+        # the frozen sentence vectors are the base's states after this many layers (None: where fine-tuning starts);
+        # past that start, the base's own copies of those layers run once more at inference (body.py)
+        self.frozen_layers = frozen_layers
         self.dev_fraction = dev_fraction
         self.random_state = random_state
 
@@ -94,7 +97,7 @@ class AccurateModel:
         torch.manual_seed(self.random_state)
         encoder = AutoModel.from_pretrained(base_dir, dtype=torch.float32).eval()
         self.tokenizer_ = AutoTokenizer.from_pretrained(base_dir)
-        self.body_ = Body(encoder, self.top_layers)
+        self.body_ = Body(encoder, self.top_layers, self.frozen_layers)
         self.windower_ = Windower(self.tokenizer_, min(self.max_length, self.body_.max_positions()), self.stride,
                                   self.prefix)
         self.heads_ = Heads(self.body_.hidden_size, n_cues=len(CUES), dropout=self.dropout).eval()
@@ -199,7 +202,7 @@ class AccurateModel:
 
     def vectors(self, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Document (D, H) and sentence (S, H) vectors through the whole encoder, and the sentences' (S, H) mean
-        states after the frozen lower layers, in length-sorted batches."""
+        frozen states (``Body.frozen``), in length-sorted batches."""
         docs = [None] * len(plans)
         sents: list = [None] * len(plans)
         frozen: list = [None] * len(plans)
@@ -212,7 +215,7 @@ class AccurateModel:
             batch_plans = [plans[d] for d in batch]
             doc_v, sent_v = pool(self.body_.upper(lower, mask), batch_plans)
             # in fp32: the fast part's dense heads were fitted on fp32 states
-            frozen_v = pool(lower.float(), batch_plans)[1]
+            frozen_v = pool(self.body_.frozen(lower, mask).float(), batch_plans)[1]
             at = 0
             for i, d in enumerate(batch):
                 n = len(plans[d].sentences)

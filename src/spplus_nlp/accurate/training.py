@@ -36,31 +36,48 @@ log = logging.getLogger(__name__)
 
 
 class LowerCache:
-    """Frozen lower-layer states per text (one tensor per window), shared by the fits of a cross-validation."""
+    """Frozen states per text (one tensor per window), shared by the fits of a cross-validation: the lower layers'
+    (the fine-tuned layers' input) and, when they differ, those the stacked fast model reads (``Body.frozen``)."""
 
     def __init__(self):
         self.key = None
         self.states: dict[str, list[torch.Tensor]] = {}
+        self.frozen_states: dict[str, list[torch.Tensor]] = {}
 
     def get(self, model: AccurateModel, texts: Sequence[str], plans: Sequence[DocPlan]) -> list[list[torch.Tensor]]:
         w = model.windower_
-        key = (model.base_["path"], model.base_["checksum"], model.body_.split, w.max_length, w.stride, w.prefix)
+        body = model.body_
+        key = (model.base_["path"], model.base_["checksum"], body.split, body.frozen_layers, w.max_length, w.stride,
+               w.prefix)
         if key != self.key:
-            self.key, self.states = key, {}
+            self.key, self.states, self.frozen_states = key, {}, {}
         todo = {t: p for t, p in zip(texts, plans) if t not in self.states}
         windows = [(t, i, ids) for t, p in todo.items() for i, ids in enumerate(p.windows.windows)]
         windows.sort(key=lambda x: len(x[2]))
         out: dict[str, list] = {t: [None] * p.n_windows for t, p in todo.items()}
+        out_frozen: dict[str, list] = {t: [None] * p.n_windows for t, p in todo.items()}
+        tail = body.frozen_layers > body.split
         pad_id = model.tokenizer_.pad_token_id or 0
         with torch.inference_mode():
             for batch in _window_batches([len(x[2]) for x in windows], model.batch_tokens):
                 ids, mask = pad([windows[b][2] for b in batch], pad_id)
-                states = model.body_.lower(ids, mask)
+                states = body.lower(ids, mask)
+                frozen = body.frozen(states, mask) if tail else None
                 for row, b in enumerate(batch):
                     t, i, x = windows[b]
                     out[t][i] = states[row, :len(x)].clone()
+                    if tail:
+                        out_frozen[t][i] = frozen[row, :len(x)].clone()
         self.states.update(out)
+        if tail:
+            self.frozen_states.update(out_frozen)
         return [self.states[t] for t in texts]
+
+    def frozen(self, model: AccurateModel, texts: Sequence[str]) -> list[list[torch.Tensor]]:
+        """The states the stacked fast model reads, for texts already through ``get``."""
+        body = model.body_
+        source = self.frozen_states if body.frozen_layers > body.split else self.states
+        return [source[t] for t in texts]
 
 
 class _Docs:
@@ -73,6 +90,7 @@ class _Docs:
         self.targets = [make_targets(r, p.sentences) for r, p in zip(self.records, self.plans)]
         self.cues = [cue_matrix([t], [p]) for t, p in zip(texts, self.plans)]
         self.lower = cache.get(model, texts, self.plans)
+        self.frozen = cache.frozen(model, texts)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -101,7 +119,7 @@ class Trainer:
             frozen = None
             if m.stack_frozen_sentences:
                 frozen = [sentence_means(states, plan).float().numpy() for part in (train_docs, dev_docs)
-                          for states, plan in zip(part.lower, part.plans)]
+                          for states, plan in zip(part.frozen, part.plans)]
             sentences = [p.sentences for part in (train_docs, dev_docs) for p in part.plans]
             m.fast_, fast_dev = fit_fast(examples, dev, m.random_state, sentence_vectors=frozen, sentences=sentences)
             m.mix_temperature_ = fit_mix_temperature(dev_sentiment, fast_dev, [r.get("sentiment") for r in dev])
@@ -346,8 +364,11 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
            "its temperature fitted on the dev split (the encoder's dev probabilities with the fast model's "
            "out-of-fold ones). The encoder's own engagement, evidence and suggestion heads still train (multi-task) "
            "and serve when `stack_fast=False`." + (
-               " The fast model's engagements and suggestions also read the encoder's frozen lower layers: each "
-               "sentence's mean state after them feeds one more sentence head per engagement, stacked with its "
+               " The fast model's engagements and suggestions also read the encoder's frozen states ("
+               + (f"the base encoder's, after its first {params['frozen_layers']} layers, which run once more, "
+                  f"untrained, next to the fine-tuned ones)"
+                  if (params.get("frozen_layers") or 0) > base["num_hidden_layers"] - params["top_layers"] else "after the frozen lower layers)") + ": each "
+               "sentence's mean state feeds one more sentence head per engagement, stacked with its "
                "n-gram document and sentence heads, and one more suggestion-sentence head, mixed with the n-gram "
                "and cue head (`stack_frozen_sentences`); its sentiment head reads each document's mean of those "
                "states next to its n-grams." if params.get("stack_frozen_sentences") else ""), ""]
