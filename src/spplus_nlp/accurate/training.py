@@ -56,27 +56,26 @@ class LowerCache:
         windows.sort(key=lambda x: len(x[2]))
         out: dict[str, list] = {t: [None] * p.n_windows for t, p in todo.items()}
         out_frozen: dict[str, list] = {t: [None] * p.n_windows for t, p in todo.items()}
-        tail = body.frozen_layers > body.split
+        differ = body.frozen_layers != body.split
         pad_id = model.tokenizer_.pad_token_id or 0
         with torch.inference_mode():
             for batch in _window_batches([len(x[2]) for x in windows], model.batch_tokens):
                 ids, mask = pad([windows[b][2] for b in batch], pad_id)
-                states = body.lower(ids, mask)
-                frozen = body.frozen(states, mask) if tail else None
+                states, frozen = body.lower_and_frozen(ids, mask)
                 for row, b in enumerate(batch):
                     t, i, x = windows[b]
                     out[t][i] = states[row, :len(x)].clone()
-                    if tail:
+                    if differ:
                         out_frozen[t][i] = frozen[row, :len(x)].clone()
         self.states.update(out)
-        if tail:
+        if differ:
             self.frozen_states.update(out_frozen)
         return [self.states[t] for t in texts]
 
     def frozen(self, model: AccurateModel, texts: Sequence[str]) -> list[list[torch.Tensor]]:
         """The states the stacked fast model reads, for texts already through ``get``."""
         body = model.body_
-        source = self.frozen_states if body.frozen_layers > body.split else self.states
+        source = self.frozen_states if body.frozen_layers != body.split else self.states
         return [source[t] for t in texts]
 
 
@@ -364,10 +363,10 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
            "its temperature fitted on the dev split (the encoder's dev probabilities with the fast model's "
            "out-of-fold ones). The encoder's own engagement, evidence and suggestion heads still train (multi-task) "
            "and serve when `stack_fast=False`." + (
-               " The fast model's engagements and suggestions also read the encoder's frozen states ("
-               + (f"the base encoder's, after its first {params['frozen_layers']} layers, which run once more, "
-                  f"untrained, next to the fine-tuned ones)"
-                  if (params.get("frozen_layers") or 0) > base["num_hidden_layers"] - params["top_layers"] else "after the frozen lower layers)") + ": each "
+               f" The fast model's engagements and suggestions also read the base encoder's frozen states after "
+               f"{model.body_.frozen_layers} of its layers" + (
+                   " (those past the fine-tuned layers' start run once more, untrained, next to the fine-tuned ones)"
+                   if model.body_.frozen_layers > model.body_.split else "") + ": each "
                "sentence's mean state feeds one more sentence head per engagement, stacked with its "
                "n-gram document and sentence heads, and one more suggestion-sentence head, mixed with the n-gram "
                "and cue head (`stack_frozen_sentences`); its sentiment head reads each document's mean of those "
