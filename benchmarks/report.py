@@ -126,7 +126,7 @@ def _figure(value) -> str:
 
 
 def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict | None,
-                     tp: dict | None, stacked: bool = False) -> list[str]:
+                     tp: dict | None, stacked: bool = False, top_layers: int = 2) -> list[str]:
     """The accurate model next to the fast one: cross-validated accuracy, CPU speed (fp32, int8), GPU speed."""
     lines = ["## The accurate model next to the fast model", "",
              "Accuracy: 5-fold cross-validation on the same real rows and folds (supplement rows in training folds "
@@ -136,7 +136,8 @@ def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict |
              "| | sentiment macro-F1 | engagements micro-F1 | polarity accuracy | evidence overlap | "
              "evidence character F1 | evidence of 3-25 words | suggestions exact F1 | suggestions overlap F1 |",
              "|---|---|---|---|---|---|---|---|---|"]
-    rows = [("accurate (e5-small, top 2 layers fine-tuned" + (", stacked with a fast model)" if stacked else ")"), cv)]
+    rows = [(f"accurate (e5-small, top {top_layers} layers fine-tuned"
+             + (", stacked with a fast model)" if stacked else ")"), cv)]
     if acc:
         rows.insert(0, ("fast (TF-IDF + linear heads)", acc["fast"]))
     for name, r in rows:
@@ -280,7 +281,8 @@ def main() -> None:
     if cv.exists():
         config = json.loads((cv.parent / "config.json").read_text(encoding="utf-8"))
         lines += accurate_section(acc, json.loads(cv.read_text(encoding="utf-8")), _load("accurate_speed"),
-                                  _load("accurate_gpu"), tp, stacked=bool(config["params"].get("stack_fast")))
+                                  _load("accurate_gpu"), tp, stacked=bool(config["params"].get("stack_fast")),
+                                  top_layers=len(config["top_layers"]))
     tags = _load("accurate_tags")
     if tags:
         lines += tags_section(tags)
