@@ -1,11 +1,12 @@
 """What the encoder's frozen sentence vectors add to the fast model's engagements and suggestions, cross-validated.
 
-The accurate model's stacked fast part reads, for each spaCy sentence, the mean token state after the encoder's
-frozen lower layers (see ``spplus_nlp.accurate.stacking``). This runs the fast model alone with and without those
+The accurate model's stacked fast part reads, for each spaCy sentence, the mean token state of the base encoder
+after ``frozen_layers`` of its layers (see ``spplus_nlp.accurate.stacking`` and ``.body``). This runs the fast model alone with and without those
 vectors, in the benchmark folds (5-fold, real rows, supplement rows only in training), so the effect is measured
 without the encoder's own heads and calibration in the way.
 
 Usage: HF_HUB_OFFLINE=1 python benchmarks/frozen_sentences.py [--out benchmarks/results/frozen_sentences.json]
+       [--frozen-layers N]   the depth the vectors are read at (default: the accurate model's, -2)
        [--without]   also cross-validate the fast model without vectors (else its figures are read from
                      models/fast/cv_report.json, the same folds and code)
 About 15 minutes on 2 cores (3 for the vectors, 2-3 per fold).
@@ -31,10 +32,11 @@ from spplus_nlp.language import segment_sentences
 HERE = Path(__file__).resolve().parent
 
 
-def frozen_vectors(texts: list[str], sentences: list[list[tuple[int, int]]]) -> list[np.ndarray]:
-    """Each text's (sentences, hidden) mean states after the frozen lower layers of an untrained accurate model
-    (the same layers as any trained one: they are never trained)."""
-    model = AccurateModel(batch_tokens=4096)
+def frozen_vectors(texts: list[str], sentences: list[list[tuple[int, int]]],
+                   frozen_layers: int | None = None) -> list[np.ndarray]:
+    """Each text's (sentences, hidden) mean frozen states of an untrained accurate model (the same as any trained
+    one's: they are never trained)."""
+    model = AccurateModel(batch_tokens=4096, **({} if frozen_layers is None else {"frozen_layers": frozen_layers}))
     model._build(base_model_dir())
     with torch.inference_mode():
         frozen = model.vectors(make_plans(model.windower_, texts, sentences))[2].float().numpy()
@@ -55,14 +57,15 @@ def headline(report: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(HERE / "results" / "frozen_sentences.json"))
+    ap.add_argument("--frozen-layers", type=int)
     ap.add_argument("--without", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(2)
     corpus = load_corpus(include_supplement=True)
     texts = list(corpus["text"])
     start = time.time()
-    vectors = frozen_vectors(texts, list(segment_sentences(texts)))  # the segmentation FastModel uses
-    results = {"vectors_seconds": round(time.time() - start, 1)}
+    vectors = frozen_vectors(texts, list(segment_sentences(texts)), args.frozen_layers)  # FastModel's sentences
+    results = {"frozen_layers": args.frozen_layers, "vectors_seconds": round(time.time() - start, 1)}
     start = time.time()
     results["with_frozen_vectors"] = headline(cross_validate(corpus, sentence_vectors=vectors)[0])
     results["cv_seconds"] = round(time.time() - start, 1)
