@@ -210,3 +210,20 @@ def test_batch_tokens_option_changes_batching_not_predictions(tiny_accurate, tmp
         assert dataclasses.replace(a, sentiment=None) == dataclasses.replace(b, sentiment=None)
         assert a.sentiment.label == b.sentiment.label
         assert a.sentiment.scores == pytest.approx(b.sentiment.scores, rel=1e-5, abs=1e-12)
+
+
+def test_the_shipped_model_matches_the_code():
+    """models/accurate is read without its base encoder here: its parameters are ones the code knows, its weights
+    are the layers its config names, and the depth its fast part reads is one the base has."""
+    from safetensors import safe_open
+
+    path = Path(__file__).resolve().parents[2] / "models" / "accurate"
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    model = AccurateModel(**config["params"])
+    with safe_open(path / "model.safetensors", framework="pt") as f:
+        layers = sorted({int(k.split(".")[3]) for k in f.keys() if k.startswith("body.encoder.layer.")})
+    n_layers = config["base"]["num_hidden_layers"]
+    assert layers == config["top_layers"] == list(range(n_layers - model.top_layers, n_layers))
+    frozen = model.frozen_layers if model.frozen_layers >= 0 else model.frozen_layers + n_layers
+    assert 0 <= frozen <= n_layers
+    assert (path / "fast" / "config.json").exists() == model.stack_fast
