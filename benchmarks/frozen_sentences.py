@@ -1,8 +1,8 @@
 """What the encoder's frozen sentence vectors add to the fast model's engagements and suggestions, cross-validated.
 
 The accurate model's stacked fast part reads, for each spaCy sentence, the mean token state of the base encoder
-after ``frozen_layers`` of its layers (see ``spplus_nlp.accurate.stacking`` and ``.body``). This runs the fast model alone with and without those
-vectors, in the benchmark folds (5-fold, real rows, supplement rows only in training), so the effect is measured
+after ``frozen_layers`` of its layers (see ``spplus_nlp.accurate.stacking`` and ``.body``). This runs the fast
+model alone with and without those vectors, in the benchmark folds (5-fold, real rows, supplement rows only in training), so the effect is measured
 without the encoder's own heads and calibration in the way.
 
 Usage: HF_HUB_OFFLINE=1 python benchmarks/frozen_sentences.py [--out benchmarks/results/frozen_sentences.json]

@@ -122,7 +122,7 @@ def test_training_pools_the_same_frozen_vectors_as_inference(tiny_accurate):
     plans = make_plans(tiny_accurate.windower_, TEXTS, sentences)
     cache = LowerCache()
     cache.get(tiny_accurate, TEXTS, plans)
-    cached = cache.frozen(tiny_accurate, TEXTS)
+    cached = cache.frozen(TEXTS)
     trained_on = torch.cat([sentence_means(states, plan) for states, plan in zip(cached, plans)])
     assert torch.allclose(trained_on, tiny_accurate._run(TEXTS, sentences)[3]["frozen_sentences"], atol=1e-5)
 
@@ -233,7 +233,7 @@ def test_frozen_layers_past_the_fine_tuned_ones_read_the_base_encoder(tiny_base,
     plans = make_plans(model.windower_, TEXTS, sentences)
     cache = LowerCache()
     cache.get(model, TEXTS, plans)
-    trained_on = torch.cat([sentence_means(s, p) for s, p in zip(cache.frozen(model, TEXTS), plans)])
+    trained_on = torch.cat([sentence_means(s, p) for s, p in zip(cache.frozen(TEXTS), plans)])
     assert torch.allclose(trained_on, frozen, atol=1e-5)
     model.save(tmp_path / "m")
     loaded = AccurateModel.load(tmp_path / "m")

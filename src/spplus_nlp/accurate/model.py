@@ -66,8 +66,7 @@ class AccurateModel:
         self.dropout = dropout
         self.sentence_pos_weight = sentence_pos_weight  # suggestion and evidence sentences are rare positives
         self.stack_fast = stack_fast  # engagements, evidence and suggestions from a fast model (see stacking.py)
-        # the stacked fast model's engagements and suggestions also read the frozen lower layers' sentence vectors
-        # (stacking.py)
+        # the stacked fast model's engagements and suggestions also read frozen sentence vectors (stacking.py)
         self.stack_frozen_sentences = stack_frozen_sentences
         # the frozen sentence vectors are the base's states after this many layers (negative: counted from the top;
         # None: where fine-tuning starts). Past that start the base's own copies of those layers run once more at
@@ -98,7 +97,9 @@ class AccurateModel:
         torch.manual_seed(self.random_state)
         encoder = AutoModel.from_pretrained(base_dir, dtype=torch.float32).eval()
         self.tokenizer_ = AutoTokenizer.from_pretrained(base_dir)
-        self.body_ = Body(encoder, self.top_layers, self.frozen_layers)
+        # a model whose fast part reads no frozen vectors need not run the base's layers past the split for them
+        reads_frozen = self.stack_fast and self.stack_frozen_sentences
+        self.body_ = Body(encoder, self.top_layers, self.frozen_layers if reads_frozen else None)
         self.windower_ = Windower(self.tokenizer_, min(self.max_length, self.body_.max_positions()), self.stride,
                                   self.prefix)
         self.heads_ = Heads(self.body_.hidden_size, n_cues=len(CUES), dropout=self.dropout).eval()
@@ -203,7 +204,7 @@ class AccurateModel:
 
     def vectors(self, plans: Sequence[DocPlan]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Document (D, H) and sentence (S, H) vectors through the whole encoder, and the sentences' (S, H) mean
-        frozen states (``Body.frozen``), in length-sorted batches."""
+        frozen states (``Body.lower_and_frozen``), in length-sorted batches."""
         docs = [None] * len(plans)
         sents: list = [None] * len(plans)
         frozen: list = [None] * len(plans)

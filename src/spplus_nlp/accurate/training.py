@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 class LowerCache:
     """Frozen states per text (one tensor per window), shared by the fits of a cross-validation: the lower layers'
-    (the fine-tuned layers' input) and, when they differ, those the stacked fast model reads (``Body.frozen``)."""
+    (the fine-tuned layers' input) and those the stacked fast model reads (``Body.lower_and_frozen``; the same
+    tensors when its depth is where fine-tuning starts)."""
 
     def __init__(self):
         self.key = None
@@ -56,7 +57,6 @@ class LowerCache:
         windows.sort(key=lambda x: len(x[2]))
         out: dict[str, list] = {t: [None] * p.n_windows for t, p in todo.items()}
         out_frozen: dict[str, list] = {t: [None] * p.n_windows for t, p in todo.items()}
-        differ = body.frozen_layers != body.split
         pad_id = model.tokenizer_.pad_token_id or 0
         with torch.inference_mode():
             for batch in _window_batches([len(x[2]) for x in windows], model.batch_tokens):
@@ -65,18 +65,14 @@ class LowerCache:
                 for row, b in enumerate(batch):
                     t, i, x = windows[b]
                     out[t][i] = states[row, :len(x)].clone()
-                    if differ:
-                        out_frozen[t][i] = frozen[row, :len(x)].clone()
+                    out_frozen[t][i] = out[t][i] if frozen is states else frozen[row, :len(x)].clone()
         self.states.update(out)
-        if differ:
-            self.frozen_states.update(out_frozen)
+        self.frozen_states.update(out_frozen)
         return [self.states[t] for t in texts]
 
-    def frozen(self, model: AccurateModel, texts: Sequence[str]) -> list[list[torch.Tensor]]:
+    def frozen(self, texts: Sequence[str]) -> list[list[torch.Tensor]]:
         """The states the stacked fast model reads, for texts already through ``get``."""
-        body = model.body_
-        source = self.frozen_states if body.frozen_layers != body.split else self.states
-        return [source[t] for t in texts]
+        return [self.frozen_states[t] for t in texts]
 
 
 class _Docs:
@@ -89,7 +85,7 @@ class _Docs:
         self.targets = [make_targets(r, p.sentences) for r, p in zip(self.records, self.plans)]
         self.cues = [cue_matrix([t], [p]) for t, p in zip(texts, self.plans)]
         self.lower = cache.get(model, texts, self.plans)
-        self.frozen = cache.frozen(model, texts)
+        self.frozen = cache.frozen(texts)
 
     def __len__(self) -> int:
         return len(self.records)
