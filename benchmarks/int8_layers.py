@@ -1,0 +1,145 @@
+"""Where int8 dynamic quantisation loses the accurate model's accuracy, and whether smoothing the FFN inputs fixes it.
+
+An experiment, not a library feature (yet): ``AccurateModel.quantize`` quantises every linear layer of the encoder.
+Variants, each on a freshly loaded model:
+- ``fp32``; ``int8``: every linear layer (what ``load(..., quantize=True)`` does);
+- ``int8_no_ffn_out``: every linear layer but the feed-forward output ones (left in fp32);
+- ``int8_smooth_A``: every linear layer, after SmoothQuant-style scaling of the feed-forward output layers' inputs
+  (Xiao et al. 2023): per input channel j, s_j = max|x_j|^A / max|w_j|^(1-A), x / s and W * s, so the GELU outputs'
+  few large channels no longer set the one int8 scale of the whole activation. Channel maxima are read on the
+  first ``--calibration`` training texts of the model's own split (never dev rows).
+Per variant: reviews/s on the first ``--rows`` real texts (length-sorted batches, as in ``accurate_speed.py``);
+sentiment, engagements and polarity on the model's dev split; and fidelity to fp32 on dev + speed texts (share of
+identical sentiment labels, mean absolute difference of the sentiment probabilities), which is steadier than a
+macro-F1 on 210 dev rows. Dynamic quantisation scales each batch by its own range, so int8 figures move a little
+with how texts fall into batches.
+
+Usage: HF_HUB_OFFLINE=1 python benchmarks/int8_layers.py [--model models/accurate] [--rows 300] [--calibration 128]
+       [--alphas 0.75,0.85] [--out benchmarks/results/int8_layers.json]
+About 5 minutes on 2 cores; run it on an idle machine (speed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.ao.quantization import per_channel_dynamic_qconfig
+
+from spplus_nlp.accurate import AccurateModel
+from spplus_nlp.accurate.training import split
+from spplus_nlp.corpora import load_corpus
+from spplus_nlp.evaluation import evaluate
+
+SENTIMENTS = ("positif", "neutre", "négatif")
+
+
+class Smoothed(nn.Module):
+    """``lin(x / s)`` with ``lin``'s input columns scaled by ``s``: the same function, easier inputs to quantise."""
+
+    def __init__(self, lin: nn.Linear, s: torch.Tensor):
+        super().__init__()
+        self.register_buffer("inv_s", 1.0 / s)
+        lin.weight.data = lin.weight.data * s
+        self.lin = lin
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(x * self.inv_s)
+
+
+def is_ffn_out(name: str) -> bool:
+    return name.endswith("output.dense") and not name.endswith("attention.output.dense")
+
+
+def smooth(model: AccurateModel, texts: list[str], alpha: float) -> int:
+    targets = {n: m for n, m in model.body_.named_modules() if isinstance(m, nn.Linear) and is_ffn_out(n)}
+    amax: dict[str, torch.Tensor] = {}
+
+    def record(name):
+        def hook(_, inputs):
+            x = inputs[0].detach().abs().reshape(-1, inputs[0].shape[-1]).amax(0)
+            amax[name] = torch.maximum(amax[name], x) if name in amax else x
+        return hook
+
+    hooks = [m.register_forward_pre_hook(record(n)) for n, m in targets.items()]
+    model.predict(texts)
+    for h in hooks:
+        h.remove()
+    for name, lin in targets.items():
+        a = amax[name].clamp(min=1e-5)
+        w = lin.weight.detach().abs().amax(0).clamp(min=1e-5)
+        parent, attr = name.rsplit(".", 1)
+        setattr(model.body_.get_submodule(parent), attr, Smoothed(lin, a ** alpha / w ** (1 - alpha)))
+    return len(targets)
+
+
+def quantize(model: AccurateModel, keep_fp32=lambda name: False) -> int:
+    spec = {n: per_channel_dynamic_qconfig for n, m in model.body_.named_modules()
+            if isinstance(m, nn.Linear) and not keep_fp32(n)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation notice
+        torch.ao.quantization.quantize_dynamic(model.body_, spec, dtype=torch.qint8, inplace=True)
+    model.quantized_ = True
+    return len(spec)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="models/accurate")
+    ap.add_argument("--rows", type=int, default=300)
+    ap.add_argument("--calibration", type=int, default=128)
+    ap.add_argument("--alphas", default="0.75,0.85")
+    ap.add_argument("--out", default="benchmarks/results/int8_layers.json")
+    args = ap.parse_args()
+    config = json.loads((Path(args.model) / "config.json").read_text(encoding="utf-8"))
+    corpus = load_corpus(include_supplement=True)
+    real = [r for r in corpus.to_list() if r["source"] != "supplement"]
+    texts = [r["text"] for r in real[:args.rows]]
+    train, dev = split(corpus.to_list(), config["params"]["dev_fraction"], config["params"]["random_state"])
+    calibration = [r["text"] for r in train[:args.calibration]]
+    probe = [r["text"] for r in dev] + texts
+
+    variants = {"fp32": None, "int8": None, "int8_no_ffn_out": None}
+    variants.update({f"int8_smooth_{a}": float(a) for a in args.alphas.split(",")})
+    results: dict = {"model": args.model, "rows": len(texts), "dev_rows": len(dev), "calibration": len(calibration),
+                     "torch_threads": torch.get_num_threads()}
+    reference = None
+    for name, alpha in variants.items():
+        model = AccurateModel.load(args.model)
+        entry: dict = {}
+        if alpha is not None:
+            entry["smoothed_layers"] = smooth(model, calibration, alpha)
+        if name != "fp32":
+            entry["int8_layers"] = quantize(model, is_ffn_out if name == "int8_no_ffn_out" else (lambda n: False))
+        model.predict(texts[:8])  # warm-up
+        start = time.perf_counter()
+        model.predict(texts)
+        entry["reviews_per_s"] = len(texts) / (time.perf_counter() - start)
+        out = model.predict(probe)
+        report = evaluate(dev, out[:len(dev)])
+        entry["dev"] = {"sentiment_macro_f1": report["sentiment"]["macro_f1"],
+                        "engagements_micro_f1": report["engagements"]["micro_f1"],
+                        "polarity_accuracy": report["engagements"]["polarity_accuracy"]}
+        probs = torch.tensor([[a.sentiment.scores[k] for k in SENTIMENTS] for a in out])
+        labels = [a.sentiment.label for a in out]
+        reference = reference or (labels, probs)
+        entry["agreement_with_fp32"] = sum(a == b for a, b in zip(labels, reference[0])) / len(labels)
+        entry["mean_abs_prob_diff"] = float((probs - reference[1]).abs().mean())
+        results[name] = entry
+        print(name, json.dumps(entry), flush=True)
+    for name in variants:
+        if name != "fp32":
+            results[name]["speedup"] = results[name]["reviews_per_s"] / results["fp32"]["reviews_per_s"]
+            results[name]["sentiment_lost"] = (results["fp32"]["dev"]["sentiment_macro_f1"]
+                                               - results[name]["dev"]["sentiment_macro_f1"])
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
