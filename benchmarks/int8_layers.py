@@ -1,6 +1,7 @@
 """Where int8 dynamic quantisation loses the accurate model's accuracy, and whether smoothing the FFN inputs fixes it.
 
-An experiment, not a library feature (yet): ``AccurateModel.quantize`` quantises every linear layer of the encoder.
+The experiment behind ``spplus_nlp.accurate.smoothing`` (what ``quantize=True`` now does, with the maxima saved at
+training); here the maxima are read on the spot so that any saved model can be compared.
 Variants, each on a freshly loaded model:
 - ``fp32``; ``int8``: every linear layer (what ``load(..., quantize=True)`` does);
 - ``int8_no_ffn_out``: every linear layer but the feed-forward output ones (left in fp32);
@@ -32,6 +33,7 @@ from torch import nn
 from torch.ao.quantization import per_channel_dynamic_qconfig
 
 from spplus_nlp.accurate import AccurateModel
+from spplus_nlp.accurate.smoothing import ffn_output_layers, input_maxima, smooth
 from spplus_nlp.accurate.training import split
 from spplus_nlp.corpora import load_corpus
 from spplus_nlp.evaluation import evaluate
@@ -39,43 +41,8 @@ from spplus_nlp.evaluation import evaluate
 SENTIMENTS = ("positif", "neutre", "négatif")
 
 
-class Smoothed(nn.Module):
-    """``lin(x / s)`` with ``lin``'s input columns scaled by ``s``: the same function, easier inputs to quantise."""
-
-    def __init__(self, lin: nn.Linear, s: torch.Tensor):
-        super().__init__()
-        self.register_buffer("inv_s", 1.0 / s)
-        lin.weight.data = lin.weight.data * s
-        self.lin = lin
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.lin(x * self.inv_s)
-
-
-def is_ffn_out(name: str) -> bool:
-    return name.endswith("output.dense") and not name.endswith("attention.output.dense")
-
-
-def smooth(model: AccurateModel, texts: list[str], alpha: float) -> int:
-    targets = {n: m for n, m in model.body_.named_modules() if isinstance(m, nn.Linear) and is_ffn_out(n)}
-    amax: dict[str, torch.Tensor] = {}
-
-    def record(name):
-        def hook(_, inputs):
-            x = inputs[0].detach().abs().reshape(-1, inputs[0].shape[-1]).amax(0)
-            amax[name] = torch.maximum(amax[name], x) if name in amax else x
-        return hook
-
-    hooks = [m.register_forward_pre_hook(record(n)) for n, m in targets.items()]
-    model.predict(texts)
-    for h in hooks:
-        h.remove()
-    for name, lin in targets.items():
-        a = amax[name].clamp(min=1e-5)
-        w = lin.weight.detach().abs().amax(0).clamp(min=1e-5)
-        parent, attr = name.rsplit(".", 1)
-        setattr(model.body_.get_submodule(parent), attr, Smoothed(lin, a ** alpha / w ** (1 - alpha)))
-    return len(targets)
+def smooth_from_texts(model: AccurateModel, texts: list[str], alpha: float) -> int:
+    return smooth(model.body_, input_maxima(model.body_, lambda: model.predict(texts)), alpha)
 
 
 def quantize(model: AccurateModel, keep_fp32=lambda name: False) -> int:
@@ -113,9 +80,10 @@ def main() -> None:
         model = AccurateModel.load(args.model)
         entry: dict = {}
         if alpha is not None:
-            entry["smoothed_layers"] = smooth(model, calibration, alpha)
+            entry["smoothed_layers"] = smooth_from_texts(model, calibration, alpha)
         if name != "fp32":
-            entry["int8_layers"] = quantize(model, is_ffn_out if name == "int8_no_ffn_out" else (lambda n: False))
+            ffn_out = set(ffn_output_layers(model.body_)) if name == "int8_no_ffn_out" else set()
+            entry["int8_layers"] = quantize(model, lambda n: n in ffn_out)
         model.predict(texts[:8])  # warm-up
         start = time.perf_counter()
         model.predict(texts)

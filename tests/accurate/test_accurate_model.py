@@ -86,7 +86,8 @@ def test_save_load_round_trip_gives_identical_predictions(tiny_accurate, tmp_pat
     tiny_accurate.save(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["type"] == "accurate" and config["base"]["path"]
-    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "fast", "model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "fast", "int8_smoothing.safetensors",
+                                                                    "model.safetensors"]
     loaded = AccurateModel.load(tmp_path / "m")
     assert loaded.predict(TEXTS) == tiny_accurate.predict(TEXTS)
     analyzer = spplus_nlp.load(str(tmp_path / "m"))  # models.py dispatches "type": "accurate"
@@ -227,3 +228,9 @@ def test_the_shipped_model_matches_the_code():
     frozen = model.frozen_layers if model.frozen_layers >= 0 else model.frozen_layers + n_layers
     assert 0 <= frozen <= n_layers
     assert (path / "fast" / "config.json").exists() == model.stack_fast
+    # int8 smoothing's channel maxima: one per feed-forward output layer the model runs
+    with safe_open(path / "int8_smoothing.safetensors", framework="pt") as f:
+        names = set(f.keys())
+    tail = max(0, frozen - (n_layers - model.top_layers))
+    assert names == ({f"encoder.encoder.layer.{i}.output.dense" for i in range(n_layers)}
+                     | {f"frozen_tail.{i}.output.dense" for i in range(tail)})

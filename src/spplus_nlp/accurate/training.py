@@ -29,6 +29,7 @@ from .calibration import (MIN_POSITIVES, THRESHOLD_GRID, best_threshold, fit_pla
                           platt, softmax_t)
 from .model import AccurateModel, cue_matrix, resolve_base
 from .pooling import DocPlan, length_batches, make_plans, pad, pad_states, pool, sentence_means
+from .smoothing import calibration_texts, input_maxima
 from .stacking import fit_fast, fit_mix_temperature
 from .targets import IGNORE, Targets, make_targets
 
@@ -121,6 +122,9 @@ class Trainer:
             log.info("fast model stacked in %.0f s", time.time() - t0)
         m.engagement_support_ = {lab: int(sum(t.engagements[j] for t in train_docs.targets if t.annotated))
                                  for j, lab in enumerate(ENGAGEMENT_IDS)}
+        # what int8 smoothing needs, read on the finished model (fp16-rounded, as saved)
+        texts = calibration_texts(examples)
+        m.ffn_input_max_ = input_maxima(m.body_, lambda: m.predict(texts))
         m.n_train_, m.n_dev_ = len(examples), len(dev)
         m.training_seconds_ = time.time() - start
         return m
