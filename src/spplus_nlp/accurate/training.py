@@ -372,7 +372,8 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
                "and cue head (`stack_frozen_sentences`); its sentiment head reads each document's mean of those "
                "states next to its n-grams." if params.get("stack_frozen_sentences") else ""), ""]
           if params.get("stack_fast") else []),
-        "This directory holds only what was trained (`model.safetensors`, fp16; the stacked fast model in `fast/`) and "
+        "This directory holds only what was trained (`model.safetensors`, fp16; the stacked fast model in `fast/`; "
+        "`int8_smoothing.safetensors`, the channel maxima `quantize=True` smooths with) and "
         "`config.json`; loading adds it to the base encoder (`spplus_nlp.encoder.convert.base_model_dir()`, or the local base recorded in config.json).",
         "",
         "## Training data",
