@@ -35,17 +35,22 @@ def headline(report: dict) -> dict:
             "suggestions_overlap_f1": report["suggestions"]["overlap"]["f1"]}
 
 
+def speed_texts_and_split(model: str, rows: int) -> tuple[dict, list[str], list[dict], list[dict]]:
+    """The model's config, the first ``rows`` real texts (timed) and the model's own train / dev split."""
+    config = json.loads((Path(model) / "config.json").read_text(encoding="utf-8"))
+    records = load_corpus(include_supplement=True).to_list()
+    texts = [r["text"] for r in records if r["source"] != "supplement"][:rows]
+    train, dev = split(records, config["params"]["dev_fraction"], config["params"]["random_state"])
+    return config, texts, train, dev
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="models/accurate")
     ap.add_argument("--rows", type=int, default=500)
     ap.add_argument("--out", default="benchmarks/results/accurate_speed.json")
     args = ap.parse_args()
-    config = json.loads((Path(args.model) / "config.json").read_text(encoding="utf-8"))
-    corpus = load_corpus(include_supplement=True)
-    real = [r for r in corpus.to_list() if r["source"] != "supplement"]
-    texts = [r["text"] for r in real[:args.rows]]
-    _, dev = split(corpus.to_list(), config["params"]["dev_fraction"], config["params"]["random_state"])
+    config, texts, _, dev = speed_texts_and_split(args.model, args.rows)
     results = {"rows": len(texts), "stacked": bool(config["params"].get("stack_fast")),
                "mean_chars": sum(map(len, texts)) / len(texts), "cpus": os.cpu_count(),
                "torch_threads": torch.get_num_threads()}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -34,9 +35,10 @@ from torch.ao.quantization import per_channel_dynamic_qconfig
 
 from spplus_nlp.accurate import AccurateModel
 from spplus_nlp.accurate.smoothing import ffn_output_layers, input_maxima, smooth
-from spplus_nlp.accurate.training import split
-from spplus_nlp.corpora import load_corpus
 from spplus_nlp.evaluation import evaluate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accurate_speed import speed_texts_and_split  # noqa: E402
 
 SENTIMENTS = ("positif", "neutre", "négatif")
 
@@ -63,11 +65,7 @@ def main() -> None:
     ap.add_argument("--alphas", default="0.75,0.85")
     ap.add_argument("--out", default="benchmarks/results/int8_layers.json")
     args = ap.parse_args()
-    config = json.loads((Path(args.model) / "config.json").read_text(encoding="utf-8"))
-    corpus = load_corpus(include_supplement=True)
-    real = [r for r in corpus.to_list() if r["source"] != "supplement"]
-    texts = [r["text"] for r in real[:args.rows]]
-    train, dev = split(corpus.to_list(), config["params"]["dev_fraction"], config["params"]["random_state"])
+    _, texts, train, dev = speed_texts_and_split(args.model, args.rows)
     calibration = [r["text"] for r in train[:args.calibration]]
     probe = [r["text"] for r in dev] + texts
 

@@ -110,6 +110,7 @@ class AccurateModel:
         self.base_ = describe_base(base_dir, explicit=self.base_model is not None)
         self.quantized_ = False
         self.smoothed_layers_ = 0
+        self.ffn_input_max_ = None  # int8 smoothing's channel maxima: read at training or load
         self.device_ = torch.device("cpu")
 
     # ---------------------------------------------------------------- inference
@@ -264,7 +265,7 @@ class AccurateModel:
 
         if self.quantized_:
             raise ValueError("this model is already quantised")
-        if smoothing is not None and getattr(self, "ffn_input_max_", None):
+        if smoothing is not None and self.ffn_input_max_:
             self.smoothed_layers_ = smooth(self.body_, self.ffn_input_max_, smoothing)
         elif smoothing is not None:  # a model saved before smoothing existed: int8 loses 2-4 points of sentiment
             log.warning("this model has no int8 smoothing maxima (%s): quantising without smoothing", MAXIMA)
@@ -283,7 +284,7 @@ class AccurateModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         save_weights(self.body_, self.heads_, path)
-        save_maxima(getattr(self, "ffn_input_max_", None), path)
+        save_maxima(self.ffn_input_max_, path)
         if self.fast_ is not None:
             from ..models import save_model
 
@@ -367,7 +368,6 @@ class AccurateModel:
         self.thresholds_ = {lab: 0.5 for lab in ENGAGEMENT_IDS}
         self.suggestion_calibration_ = IDENTITY
         self.suggestion_threshold_ = 0.5
-        self.ffn_input_max_ = None
 
 
 def platform_tags(logits: torch.Tensor) -> list[list[TagScore]]:
