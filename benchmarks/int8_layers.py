@@ -34,22 +34,17 @@ from torch import nn
 from torch.ao.quantization import per_channel_dynamic_qconfig
 
 from spplus_nlp.accurate import AccurateModel
-from spplus_nlp.accurate.smoothing import ffn_output_layers, input_maxima, smooth
+from spplus_nlp.accurate.smoothing import ffn_output_layers, input_maxima
 from spplus_nlp.evaluation import evaluate
+from spplus_nlp.taxonomy import SENTIMENTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accurate_speed import speed_texts_and_split  # noqa: E402
 
-SENTIMENTS = ("positif", "neutre", "négatif")
-
-
-def smooth_from_texts(model: AccurateModel, texts: list[str], alpha: float) -> int:
-    return smooth(model.body_, input_maxima(model.body_, lambda: model.predict(texts)), alpha)
-
-
-def quantize(model: AccurateModel, keep_fp32=lambda name: False) -> int:
+def quantize_all_but(model: AccurateModel, keep_fp32: set[str]) -> int:
+    """``AccurateModel.quantize`` without smoothing, leaving the ``keep_fp32`` linear layers in fp32."""
     spec = {n: per_channel_dynamic_qconfig for n, m in model.body_.named_modules()
-            if isinstance(m, nn.Linear) and not keep_fp32(n)}
+            if isinstance(m, nn.Linear) and n not in keep_fp32}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao's deprecation notice
         torch.ao.quantization.quantize_dynamic(model.body_, spec, dtype=torch.qint8, inplace=True)
@@ -77,11 +72,16 @@ def main() -> None:
     for name, alpha in variants.items():
         model = AccurateModel.load(args.model)
         entry: dict = {}
-        if alpha is not None:
-            entry["smoothed_layers"] = smooth_from_texts(model, calibration, alpha)
-        if name != "fp32":
-            ffn_out = set(ffn_output_layers(model.body_)) if name == "int8_no_ffn_out" else set()
-            entry["int8_layers"] = quantize(model, lambda n: n in ffn_out)
+        if name == "int8_no_ffn_out":
+            entry["int8_layers"] = quantize_all_but(model, set(ffn_output_layers(model.body_)))
+        elif name != "fp32":
+            if alpha is not None:  # the maxima read here, not the saved ones: any saved model can be compared
+                model.ffn_input_max_ = input_maxima(model.body_, lambda: model.predict(calibration))
+            model.quantize(smoothing=alpha)
+            if alpha is not None:
+                entry["smoothed_layers"] = model.smoothed_layers_
+            entry["int8_layers"] = sum(isinstance(m, torch.ao.nn.quantized.dynamic.Linear)
+                                       for m in model.body_.modules())
         model.predict(texts[:8])  # warm-up
         start = time.perf_counter()
         model.predict(texts)

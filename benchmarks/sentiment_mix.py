@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score, log_loss
 
+from spplus_nlp.accurate.calibration import fit_temperature, softmax_t
 from spplus_nlp.corpora import is_supplement, kfold, load_corpus
 from spplus_nlp.taxonomy import SENTIMENTS
 
@@ -72,19 +73,17 @@ def _mix(encoder: np.ndarray, fast: np.ndarray, weight: float) -> np.ndarray:
     return weight * np.log(encoder + 1e-6) + (1 - weight) * np.log(fast + 1e-6)
 
 
-def _softmax(z: np.ndarray, t: float) -> np.ndarray:
-    z = z / t - (z / t).max(axis=1, keepdims=True)
-    return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-
-
 def _macro_f1(y, z) -> float:
     return float(f1_score(y, np.asarray(z).argmax(axis=1), average="macro", labels=[0, 1, 2]))
 
 
 def weight_by_likelihood(encoder, fast, y) -> float:
-    temperatures = np.exp(np.linspace(-1.5, 1.5, 31))
-    return float(min(WEIGHTS, key=lambda w: min(log_loss(y, _softmax(_mix(encoder, fast, w), t), labels=[0, 1, 2])
-                                                for t in temperatures)))
+    """The weight whose mix, at its own fitted temperature (as training fits it), has the best log-likelihood."""
+    def nll(w: float) -> float:
+        z = _mix(encoder, fast, w)
+        return log_loss(y, softmax_t(z, fit_temperature(z, y)), labels=[0, 1, 2])
+
+    return float(min(WEIGHTS, key=nll))
 
 
 def weight_by_f1(encoder, fast, y) -> float:
