@@ -8,8 +8,9 @@ converted base is 490 MB). So the work is split:
   vocabulary cut to the tokens these texts use (exact for them), and CPU fp32 reference logits. It also times that
   CPU preprocessing on this machine.
 - ``run`` (there): rebuilds the encoder, adds the trained top layers and heads of ``models/accurate``, and times
-  batched inference from token ids to calibrated decisions for each precision, in length-sorted batches; compares
-  each precision's decisions with the CPU fp32 reference.
+  batched inference from token ids to calibrated decisions for each precision, in length-sorted batches, with the
+  base layers whose sentence means the stacked fast part reads (copied back to the CPU, as it runs there);
+  compares each precision's decisions with the CPU fp32 reference.
 
 The carry holds the real texts as token ids (personal data): `.gpu/` is git-ignored, and the lent machine is given
 back, with what was written on it, at the end of the session.
@@ -141,8 +142,11 @@ def run(args) -> None:
         doc_plans = [plans[d] for d in docs]
         for batch in length_batches(doc_plans, batch_tokens):
             ids, mask = pad([w for i in batch for w in doc_plans[i].windows.windows], m["pad"])
-            states = b(ids.to(device, non_blocking=True), mask.to(device, non_blocking=True))
-            doc_v, sent_v = pool(states, [doc_plans[i] for i in batch])
+            ids, mask = ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
+            lower, frozen = b.lower_and_frozen(ids, mask)
+            doc_v, sent_v = pool(b.upper(lower, mask), [doc_plans[i] for i in batch])
+            if frozen is not lower:  # the stacked fast part's sentence vectors (base layers past the split)
+                pool(frozen, [doc_plans[i] for i in batch])[1].float().cpu()
             cue = torch.from_numpy(np.concatenate([carry["cues"][docs[i]] for i in batch])).to(device, dtype)
             out = {k: v.float().cpu().numpy() for k, v in h(doc_v, sent_v, cue).items()}
             p = softmax_t(out["sentiment"], config["temperature"])
@@ -153,7 +157,8 @@ def run(args) -> None:
 
     results = {"device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu", "torch": torch.__version__, "rows": args.rows,
                "distinct_texts": n_texts, "mean_chars": float(np.mean([carry["chars"][i] for i in rows])),
-               "cpu_preprocess_here": carry["cpu_preprocess"], "runs": []}
+               "cpu_preprocess_here": carry["cpu_preprocess"], "frozen_layers": body.frozen_layers,
+               "fine_tuned_from": body.split, "runs": []}
     ref = carry["reference"]
     ref_sentiment = ref["sentiment"].argmax(1)
     ref_engaged = np.column_stack([platt(ref["engagement"][:, j], ab) for j, ab in enumerate(calibration)]) >= thresholds

@@ -200,7 +200,10 @@ def accurate_section(acc: dict | None, cv: dict, speed: dict | None, gpu: dict |
                   f"run` on a lent {gpu['device']} (torch {gpu['torch']}): {gpu['rows']} rows (the "
                   f"{gpu['distinct_texts']} real texts cycled, mean {gpu['mean_chars']:.0f} characters), from token "
                   "ids to calibrated decisions (encoder, pooling, heads, calibration, thresholds) in length-sorted "
-                  "batches. Agreement: decisions on 300 real texts against the CPU fp32 model.", "",
+                  "batches" + (f", with the base layers up to layer {gpu['frozen_layers']} whose sentence means the "
+                               "stacked fast part reads (copied back to the CPU)" if gpu.get("frozen_layers", 0)
+                               > gpu.get("fine_tuned_from", 0) else "")
+                  + ". Agreement: decisions on 300 real texts against the CPU fp32 model.", "",
                   "| precision | tokens per batch | reviews/s | sentiment label agreement | engagement decision "
                   "agreement |", "|---|---|---|---|---|"]
         lines += [f"| {r['precision']} | {r['batch_tokens']:,} | {r['reviews_per_s']:,.0f} | "
