@@ -51,6 +51,16 @@ def test_score_reports_a_missing_column(tmp_path, capsys):
     assert "no text columns" in capsys.readouterr().err
 
 
+def test_score_output_under_a_file_is_a_one_line_error_and_column_lists_may_hold_spaces(tmp_path, capsys):
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    assert main(["score", str(SAMPLE), "-o", str(tmp_path / "afile" / "o.jsonl"), "--quiet"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(SAMPLE), "-o", str(out), "--text-columns", "Titre, Description", "--quiet"]) == 0
+    first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert first["error"] is None and first["sentiment"]["label"]
+
+
 @pytest.mark.slow
 def test_score_with_two_workers_keeps_order(tmp_path):
     out = tmp_path / "scored.jsonl"

@@ -150,7 +150,7 @@ def _score(args) -> int:
     from .scoring import ModelLoadError, WorkerError, score_export
 
     _import_spacy_without_torch(args.model)
-    columns = args.text_columns.split(",") if args.text_columns else None
+    columns = [c.strip() for c in args.text_columns.split(",")] if args.text_columns else None
     try:
         counts = score_export(args.input, args.output, model=args.model, id_column=args.id_column,
                               text_columns=columns, batch_size=args.batch_size, workers=args.workers,
@@ -170,7 +170,7 @@ def _improvements(args) -> int:
     from .io.exports import read_export
     from .io.writers import read_results
 
-    columns = args.text_columns.split(",") if args.text_columns else None
+    columns = [c.strip() for c in args.text_columns.split(",")] if args.text_columns else None
     try:
         records = read_results(args.scored)
         rows = read_export(args.export, id_column=args.id_column, text_columns=columns, encoding=args.encoding)

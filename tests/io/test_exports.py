@@ -80,11 +80,16 @@ def test_problems_with_the_whole_file_are_raised_when_read_export_is_called(tmp_
     (tmp_path / "broken.json").write_text('[{"titre": "a",', encoding="utf-8")
     with pytest.raises(ExportError, match="invalid JSON"):
         read_export(tmp_path / "broken.json")
-    (tmp_path / "zero.parquet").write_bytes(b"")
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet")
     with pytest.raises(ExportError, match="Parquet"):
-        read_export(tmp_path / "zero.parquet")
-    (tmp_path / "empty.jsonl").write_bytes(b"")
-    assert list(read_export(tmp_path / "empty.jsonl")) == []
+        read_export(tmp_path / "broken.parquet")
+    for name in ("zero.parquet", "empty.jsonl", "empty.json"):  # an empty file of any format, before any row
+        (tmp_path / name).write_bytes(b"")
+        with pytest.raises(ExportError, match="empty file"):
+            read_export(tmp_path / name)
+    (tmp_path / "none.json").write_text("[]", encoding="utf-8")  # no record: no columns to check either
+    with pytest.raises(ExportError, match="no experiences"):
+        read_export(tmp_path / "none.json")
 
 
 def test_a_file_not_in_the_encoding_says_which_line_and_what_to_pass(tmp_path):
@@ -197,10 +202,66 @@ for path in ({str(p)!r}, {str(jl)!r}):
     except ExportError:
         pass
     assert len(list(read_export(path))) == 1
-assert list(read_export({str(tmp_path / "empty.jsonl")!r})) == []
+try:
+    read_export({str(tmp_path / "empty.jsonl")!r})
+except ExportError:
+    pass
 gc.collect()
 print("done")
 """
     run = subprocess.run([sys.executable, "-X", "dev", "-c", script], capture_output=True, text=True)
     assert run.stdout.strip() == "done", run.stderr
     assert "ResourceWarning" not in run.stderr
+
+
+def test_column_names_match_whatever_their_case_accents_form_and_spaces(tmp_path):
+    import unicodedata
+
+    for header in ("ID Expérience;TITRE;Description", unicodedata.normalize("NFD", "ID expérience;Titre;Description"),
+                   " ID expérience ; Titre ;Description"):
+        p = tmp_path / "e.csv"
+        p.write_text(f"{header}\n007;Accueil;Très bien\n", encoding="utf-8")
+        [row] = read_export(p)
+        assert row.id == "007" and row.text == "Accueil. Très bien", header
+    [row] = read_export(p, id_column="id expérience", text_columns=["titre", "DESCRIPTION"])
+    assert row.id == "007" and row.text == "Accueil. Très bien"
+
+
+def test_a_utf8_byte_order_mark_read_as_another_encoding_is_refused(tmp_path):
+    p = tmp_path / "excel_utf8.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + "ID expérience;Titre;Description\n1;Accueil;Très bien\n".encode("utf-8"))
+    with pytest.raises(ExportError, match="byte-order mark, so it is UTF-8, not cp1252"):
+        read_export(p, encoding="cp1252")
+    [row] = read_export(p)
+    assert row.id == "1" and row.text == "Accueil. Très bien"
+
+
+def test_json_without_a_title_key_or_with_keys_seen_late_is_read(tmp_path, monkeypatch):
+    import spplus_nlp.io.exports as exports
+
+    no_title = tmp_path / "no_title.jsonl"  # the API leaves out null keys: no record has a title
+    no_title.write_text('{"id_experience": "1", "description": "Accueil correct."}\n', encoding="utf-8")
+    [row] = read_export(no_title)
+    assert row.id == "1" and row.text == "Accueil correct." and row.error is None
+    monkeypatch.setattr(exports, "PEEK_RECORDS", 2)  # the id key first appears past the records read ahead
+    late = tmp_path / "late.jsonl"
+    late.write_text('{"description": "a"}\n{"description": "b"}\n{"id_experience": "ID3", "description": "c"}\n',
+                    encoding="utf-8")
+    assert [r.id for r in read_export(late)][2] == "ID3"
+
+
+def test_a_line_break_outside_quotes_is_a_row_error_without_an_id(tmp_path):
+    p = tmp_path / "e.csv"
+    p.write_text("ID expérience;Titre;Description\n001;Titre;Première ligne\nseconde ligne secrète\n002;T;Bien.\n",
+                 encoding="utf-8")
+    rows = list(read_export(p))
+    assert [r.row for r in rows] == [1, 2, 3] and rows[2].id == "002" and rows[2].error is None
+    assert rows[1].id is None and rows[1].text == ""
+    assert rows[1].error.startswith("row 2: 1 field(s) where the header has 3") and "secrète" not in rows[1].error
+
+
+def test_an_invalid_json_line_says_what_and_where_once(tmp_path):
+    p = tmp_path / "e.jsonl"
+    p.write_text('{"id": "1", "description": "a"}\n{"id": "2", "description": "b\tc\n', encoding="utf-8")
+    ok, bad = read_export(p)
+    assert ok.error is None and bad.error.startswith("row 2: invalid JSON (") and " at at " not in bad.error

@@ -102,3 +102,7 @@ def test_the_output_may_not_be_the_input(tmp_path):
     (tmp_path / "dir.jsonl").mkdir()
     with pytest.raises(OutputError, match="is a directory"):
         check_output(tmp_path / "dir.jsonl", export)
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        check_output(tmp_path / "afile" / "sub" / "o.jsonl", export)
+    assert check_output(tmp_path / "new" / "sub" / "o.jsonl", export) == "jsonl"  # folders yet to be made are fine

@@ -1,10 +1,10 @@
 """Read SP+ exports (CSV with ``;`` or ``,``, the platform's JSON API, JSON Lines, Parquet) row by row.
 
 Every input row yields exactly one :class:`ExportRow`, in input order. A row that cannot be analysed (no text, a
-broken JSON line, a CSV line with more fields than the header) carries an ``error`` naming the row and the problem
-instead of stopping the run. What makes the whole export unreadable (a missing file, an unknown format, a wrong
-encoding, missing columns) raises :class:`ExportError` when :func:`read_export` is called, before any row is read,
-so that a caller can check its input before it opens its output.
+broken JSON line, a CSV line with more or fewer fields than the header) carries an ``error`` naming the row and the
+problem instead of stopping the run. What makes the whole export unreadable (a missing or empty file, an unknown
+format, a wrong encoding, missing columns) raises :class:`ExportError` when :func:`read_export` is called, before
+any row is read, so that a caller can check its input before it opens its output.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import codecs
 import csv
 import itertools
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 from .text import clean_field, compose_text, stable_id
 
 ID_COLUMNS: tuple[str, ...] = ("ID expérience", "id_experience", "id")
+JSON_ID_COLUMN = "id_experience"  # the platform API's, assumed in JSON when no record read ahead has an id
 TEXT_COLUMNS: tuple[tuple[str, ...], ...] = (("Titre", "Description"), ("titre", "description"))
 SERVICE_COLUMNS: tuple[str, ...] = ("Intitulé structure 1", "intitule_structures", "intitule_structure")
 CHUNK_ROWS = 10_000
@@ -30,6 +32,8 @@ CHUNK_ROWS = 10_000
 PEEK_RECORDS = 1_000
 _DELIMITERS = ";,\t"
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+_JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
 _LARGEST_FIELD = 64 * 1024 * 1024  # characters; the csv module's default (131,072) is less than some reviews
 
 
@@ -61,19 +65,21 @@ def read_export(
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(encoding).name
     except LookupError:
         raise ExportError(f"{path}: unknown encoding {encoding!r}") from None
-    columns, records = _open(path, encoding)
-    if columns is None:  # a JSON file without a single record: no columns to check, no rows
+    columns, records = _open(path, encoding, codec)
+    if columns is None:  # a JSON file without a single record: no columns to check
         records.close()
-        return iter(())
+        raise ExportError(f"{path}: no experiences in the file")
+    # JSON leaves out the keys of null fields: a known column may first appear after the records read ahead
+    json_like = path.suffix.lower() in _JSON_SUFFIXES
     try:
-        id_col, text_cols = _resolve_columns(path, columns, id_column, text_columns)
+        id_col, text_cols = _resolve_columns(path, columns, id_column, text_columns, json_like)
     except ExportError:
         records.close()
         raise
-    service_col = next((c for c in SERVICE_COLUMNS if c in columns), None)
+    service_col = _find(columns, SERVICE_COLUMNS)
     return records.map(lambda n, row: _to_row(n, row, id_col, text_cols, service_col))
 
 
@@ -110,34 +116,70 @@ class _Records:
         self.close()
 
 
-def _resolve_columns(path, columns, id_column, text_columns):
-    if id_column is not None and id_column not in columns:
-        raise ExportError(f"{path}: id column {id_column!r} not found; columns are {_show(path, columns)}")
-    id_col = id_column or next((c for c in ID_COLUMNS if c in columns), None)
+def _resolve_columns(path, columns, id_column, text_columns, json_like: bool = False):
+    """The id column (None: ids are hashed from the text) and the text columns, as the export spells them.
+
+    Names match whatever their case, accents' Unicode form and surrounding spaces ("ID Expérience" is "ID
+    expérience"). In JSON, where the keys of null fields are left out, one key of a text pair is enough and
+    the API's own id key is assumed when none was seen."""
+    if id_column is not None:
+        id_col = _find(columns, [id_column])
+        if id_col is None:
+            raise ExportError(f"{path}: id column {id_column!r} not found; columns are {_show(path, columns)}")
+    else:
+        id_col = _find(columns, ID_COLUMNS) or (JSON_ID_COLUMN if json_like else None)
     if text_columns:
-        missing = [c for c in text_columns if c not in columns]
+        found = [_find(columns, [c]) for c in text_columns]
+        missing = [c for c, f in zip(text_columns, found) if f is None]
         if missing:
             raise ExportError(f"{path}: text column(s) {missing} not found; columns are {_show(path, columns)}")
-        return id_col, tuple(text_columns)
+        return id_col, tuple(found)
     for candidate in TEXT_COLUMNS:
-        if all(c in columns for c in candidate):
-            return id_col, candidate
+        found = [_find(columns, [c]) for c in candidate]
+        if all(found):
+            return id_col, tuple(found)
+        if json_like and any(found):
+            return id_col, tuple(f or c for f, c in zip(found, candidate))
     raise ExportError(
         f"{path}: no text columns found (expected one of {[list(c) for c in TEXT_COLUMNS]}; "
         f"pass text_columns / --text-columns); columns are {_show(path, columns)}"
     )
 
 
+def _find(columns: Sequence[str], wanted: Sequence[str]) -> str | None:
+    """The column of ``columns`` that is the first of ``wanted`` found: spelt the same, else of the same normalised
+    name."""
+    exact = next((w for w in wanted if w in columns), None)
+    if exact is not None:
+        return exact
+    by_key = {}
+    for c in columns:
+        by_key.setdefault(_name_key(c), c)
+    return next((by_key[_name_key(w)] for w in wanted if _name_key(w) in by_key), None)
+
+
+def _name_key(name: str) -> str:
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
 def _show(path: Path, columns: Sequence[str]) -> list[str] | str:
     """Column names for an error message. A CSV file's names are its first line, which in a file without a header
     row is a review: they are shown only when one of them is a known SP+ column (then the line is a header), since
     review text is personal data and does not go to the logs. JSON and Parquet keys are never review text."""
-    known = {*ID_COLUMNS, *(c for pair in TEXT_COLUMNS for c in pair), *SERVICE_COLUMNS}
-    if path.suffix.lower() not in _CSV_SUFFIXES or known.intersection(columns):
+    known = [*ID_COLUMNS, *(c for pair in TEXT_COLUMNS for c in pair), *SERVICE_COLUMNS]
+    if path.suffix.lower() not in _CSV_SUFFIXES or _find(columns, known) is not None:
         return list(columns)
     return (f"not shown: {len(columns)} fields in the first line, none of them a known SP+ column, so it may be a "
             f"row of data rather than a header row (review text is not logged); pass the names of your file's "
             f"header row")
+
+
+class _ShortRow(dict):
+    """A CSV row with fewer fields than the header (the missing ones empty), and the names of those it has."""
+
+    def __init__(self, items, read: Sequence[str]):
+        super().__init__(items)
+        self.read = frozenset(read)
 
 
 class _Unreadable(str):
@@ -154,6 +196,11 @@ def _to_row(n: int, row, id_col, text_cols, service_col) -> ExportRow:
         fields = getattr(row, "fields", {})
         rid = _printable(_str(fields.get(id_col))) if id_col else ""
         return ExportRow(row=n, id=rid or None, text="", error=f"row {n}: {row}")
+    if isinstance(row, _ShortRow) and not all(c in row.read for c in text_cols):
+        # a line break outside quotes cuts a row in two: the second part's first field is review text, not an id
+        return ExportRow(row=n, id=None, text="", error=f"row {n}: {len(row.read)} field(s) where the header has "
+                         f"{len(row)}, the text columns among those missing (a line break outside quotes? the row "
+                         f"before may be cut short too)")
     values = [row.get(c) for c in text_cols]
     text = compose_text(*values) if len(values) == 2 else compose_text(None, ". ".join(_str(v) for v in values if _str(v)))
     rid = _printable(_str(row.get(id_col))) if id_col else ""
@@ -179,14 +226,21 @@ def _printable(value: str) -> str:
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _open(path: Path, encoding: str) -> tuple[list[str] | None, _Records]:
+def _open(path: Path, encoding: str, codec: str) -> tuple[list[str] | None, _Records]:
     """(the export's columns, its records as ``(row number, dict or the reason it is not one)``); the columns are
-    None for a JSON file without records."""
+    None for a JSON file without records. ``codec``: the encoding's canonical name."""
     suffix = path.suffix.lower()
-    readers = {".csv": _csv, ".tsv": _csv, ".txt": _csv, ".jsonl": _jsonl, ".ndjson": _jsonl, ".json": _json,
-               ".parquet": _parquet, ".pq": _parquet}
+    readers = {**{s: _csv for s in _CSV_SUFFIXES}, ".jsonl": _jsonl, ".ndjson": _jsonl, ".json": _json,
+               **{s: _parquet for s in _PARQUET_SUFFIXES}}
     if suffix not in readers:
         raise ExportError(f"{path}: unknown export format {suffix!r} (expected .csv, .json, .jsonl or .parquet)")
+    if path.stat().st_size == 0:
+        raise ExportError(f"{path}: empty file")
+    if suffix not in _PARQUET_SUFFIXES and codec != "utf-8":
+        with open(path, "rb") as f:
+            if f.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+                raise ExportError(f"{path}: the file starts with a UTF-8 byte-order mark, so it is UTF-8, not "
+                                  f"{encoding}: leave out the encoding")
     return readers[suffix](path, encoding)
 
 
@@ -263,7 +317,10 @@ def _csv_rows(path: Path, reader, header: list[str]):
             yield n, _Unreadable(f"{len(fields)} fields where the header has {len(header)} (an unquoted "
                                  f"delimiter?)", dict(zip(header, fields)))
             continue
-        yield n, dict(itertools.zip_longest(header, fields, fillvalue=""))
+        if len(fields) < len(header):  # trailing fields left out: fine unless the text is among them (_to_row)
+            yield n, _ShortRow(itertools.zip_longest(header, fields, fillvalue=""), read=header[:len(fields)])
+            continue
+        yield n, dict(zip(header, fields))
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -308,7 +365,7 @@ def _jsonl_records(f, encoding: str, start: int = 0):
             yield n, f"not valid {encoding} (byte 0x{err.object[err.start]:02x})"
             continue
         except json.JSONDecodeError as err:
-            yield n, f"invalid JSON ({err.msg} at column {err.colno})"
+            yield n, f"invalid JSON ({err.msg.removesuffix(' at')} at column {err.colno})"
             continue
         yield n, rec if isinstance(rec, dict) else f"expected a JSON object, got {type(rec).__name__}"
 

@@ -30,6 +30,10 @@ def check_output(path: str | Path, input_path: str | Path | None = None) -> str:
         raise OutputError(f"{path}: unknown output format (use .jsonl, .csv or .parquet)")
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give the output file's name")
+    # the output's folder, or the nearest of its parents that exists (the rest is created)
+    folder = next((a for a in path.absolute().parents if a.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise OutputError(f"{path}: {folder} is a file, not a folder; choose another output path")
     if input_path is not None and path.resolve() == Path(input_path).resolve():
         raise OutputError(f"{path}: the output would overwrite the input; choose another output file")
     return fmt
