@@ -50,9 +50,33 @@ def test_stacked_model_takes_engagements_and_suggestions_from_its_fast_model(tin
     stacked, fast = tiny_accurate.predict(TEXTS), fast_predict(tiny_accurate, TEXTS)
     for a, f in zip(stacked, fast):
         assert [(t.id, t.score, t.evidence) for t in a.engagements] == [(t.id, t.score, t.evidence) for t in f.engagements]
-        assert a.suggestions == f.suggestions
+        assert [(s.text, s.start, s.end, s.score) for s in a.suggestions] == [
+            (s.text, s.start, s.end, s.score) for s in f.suggestions]
         assert sum(a.sentiment.scores.values()) == pytest.approx(1.0)
-    assert any(a.engagements for a in stacked)
+    assert any(a.engagements for a in stacked) and any(a.suggestions for a in stacked)
+
+
+def test_the_encoder_target_head_ties_the_fast_parts_suggestions_to_an_engagement(tiny_accurate):
+    # forced to "E8", the encoder's target head wins over whatever the fast part's own target head says
+    from spplus_nlp.accurate.model import _holding_sentence
+    from spplus_nlp.taxonomy import SUGGESTION_TARGETS
+
+    fast = fast_predict(tiny_accurate, TEXTS)
+    assert any(s.engagement != "E8" for f in fast for s in f.suggestions)
+    saved = {k: v.clone() for k, v in tiny_accurate.heads_.state_dict().items()}
+    try:
+        with torch.no_grad():
+            tiny_accurate.heads_.target.weight.zero_()
+            tiny_accurate.heads_.target.bias.zero_()
+            tiny_accurate.heads_.target.bias[SUGGESTION_TARGETS.index("E8")] = 10.0
+        stacked = tiny_accurate.predict(TEXTS)
+    finally:
+        tiny_accurate.heads_.load_state_dict(saved)
+    assert [len(a.suggestions) for a in stacked] == [len(f.suggestions) for f in fast]
+    assert {s.engagement for a in stacked for s in a.suggestions} == {"E8"}
+    # the sentence holding a span: the one it shares the most characters with
+    assert _holding_sentence([(0, 10), (11, 30), (31, 40)], 8, 25) == 1
+    assert _holding_sentence([(0, 10), (11, 30)], 0, 4) == 0
 
 
 def test_polarity_comes_from_the_encoder_head(tiny_accurate):

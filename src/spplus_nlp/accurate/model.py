@@ -127,7 +127,8 @@ class AccurateModel:
         sent_p = softmax_t(out["sentiment"].numpy(), self.temperature_)
         tags = platform_tags(out["tags"])
         if self.fast_ is not None:
-            return self._predict_stacked(texts, sentences, sent_p, docs, sents, out["frozen_sentences"], tags)
+            return self._predict_stacked(texts, sentences, sent_p, docs, sents, out["frozen_sentences"], tags,
+                                         out["target"].numpy())
         eng_p = np.column_stack([platt(out["engagement"][:, j].numpy(), self.engagement_calibration_[lab])
                                  for j, lab in enumerate(ENGAGEMENT_IDS)])
         evidence = out["evidence"].numpy()
@@ -163,10 +164,12 @@ class AccurateModel:
                                      engagements=engagements, suggestions=suggestions, tags=tags[d]))
         return analyses
 
-    def _predict_stacked(self, texts, sentences, sent_p, docs, sents, frozen_sents, tags) -> list[Analysis]:
+    def _predict_stacked(self, texts, sentences, sent_p, docs, sents, frozen_sents, tags, target) -> list[Analysis]:
         """Sentiment from both models; engagements, evidence and suggestions from the fast model (reading the
         frozen sentence vectors when trained so), each engagement's polarity read by the encoder's polarity head on
-        the fast model's evidence sentence."""
+        the fast model's evidence sentence, and the engagement each suggestion would improve by the encoder's target
+        head on the sentence holding it (``target``: its (S, 9) logits). The fast model's n-gram target head ties
+        fewer suggestions to their gold engagement (see benchmarks/NOTES.md, session 19)."""
         first = np.cumsum([0] + [len(s) for s in sentences])
         frozen = [frozen_sents[first[d]:first[d + 1]].numpy() for d in range(len(sentences))]
         fast = self.fast_.predict(texts, sentences, sentence_vectors=frozen)
@@ -183,8 +186,11 @@ class AccurateModel:
         for d, a in enumerate(fast):
             scores = {lab: float(sent_p[d, i]) for i, lab in enumerate(SENTIMENTS)}
             engagements = [dataclasses.replace(t, polarity=next(polarity)) for t in a.engagements]
+            suggestions = [dataclasses.replace(g, engagement=SUGGESTION_TARGETS[int(np.argmax(
+                target[first[d] + _holding_sentence(sentences[d], g.start, g.end)]))]) if sentences[d] else g
+                for g in a.suggestions]
             analyses.append(Analysis(text=a.text, sentiment=Sentiment(max(scores, key=scores.get), scores),
-                                     engagements=engagements, suggestions=a.suggestions, tags=tags[d]))
+                                     engagements=engagements, suggestions=suggestions, tags=tags[d]))
         return analyses
 
     def predict_tags(self, texts: Sequence[str]) -> list[dict[str, str]]:
@@ -368,6 +374,12 @@ class AccurateModel:
         self.thresholds_ = {lab: 0.5 for lab in ENGAGEMENT_IDS}
         self.suggestion_calibration_ = IDENTITY
         self.suggestion_threshold_ = 0.5
+
+
+def _holding_sentence(sentences: Sequence[tuple[int, int]], start: int, end: int) -> int:
+    """The index of the sentence sharing the most characters with ``[start, end)`` (the first on a tie)."""
+    shared = [min(e, end) - max(s, start) for s, e in sentences]
+    return int(np.argmax(shared))
 
 
 def platform_tags(logits: torch.Tensor) -> list[list[TagScore]]:

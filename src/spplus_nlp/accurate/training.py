@@ -359,7 +359,8 @@ def write_model_card(path: Path, model: AccurateModel, corpus: Dataset, dev_repo
         *(["Stacked with a fast model (`fast/`, trained on the same rows, dev included): engagements, their evidence "
            "and suggestions are the fast model's (an evidence sentence of more than 25 words cut to its best clause "
            "of 3 to 25 words), each engagement's polarity is read by the encoder's polarity head on the sentence "
-           "holding that evidence, and the sentiment is the normalised geometric mean of both models' probabilities, "
+           "holding that evidence, the engagement each suggestion would improve by the encoder's target head on the "
+           "sentence holding it, and the sentiment is the normalised geometric mean of both models' probabilities, "
            "its temperature fitted on the dev split (the encoder's dev probabilities with the fast model's "
            "out-of-fold ones). The encoder's own engagement, evidence and suggestion heads still train (multi-task) "
            "and serve when `stack_fast=False`." + (
