@@ -140,20 +140,15 @@ class Tagger(torch.nn.Module):
 
 
 def batches(docs: list[dict], idx: list[int], max_tokens: int, rng=None):
-    """Index batches of similar length (noisy order and shuffled batches when ``rng`` is given)."""
+    """Index batches of similar length, as ``pooling.length_batches`` makes them (noisy order and shuffled batches
+    when ``rng`` is given, as the CPU trainer does)."""
+    from spplus_nlp.accurate.pooling import length_batches
+
     n = np.array([sum(len(w) for w in docs[i]["windows"]) for i in idx], dtype=float)
-    order = np.argsort(n * (rng.uniform(0.8, 1.25, len(n)) if rng is not None else 1.0), kind="stable")
-    out, batch, width, rows = [], [], 0, 0
-    for k in order:
-        d = docs[idx[k]]
-        w, r = max(len(x) for x in d["windows"]), len(d["windows"])
-        if batch and max(width, w) * (rows + r) > max_tokens:
-            out.append(batch)
-            batch, width, rows = [], 0, 0
-        batch.append(idx[k])
-        width, rows = max(width, w), rows + r
-    if batch:
-        out.append(batch)
+    order = np.asarray(idx)[np.argsort(n * (rng.uniform(0.8, 1.25, len(n)) if rng is not None else 1.0), kind="stable")]
+    plans = {i: SimpleNamespace(windows=SimpleNamespace(windows=docs[i]["windows"]), n_windows=len(docs[i]["windows"]))
+             for i in idx}
+    out = list(length_batches(plans, max_tokens, order))
     if rng is not None:
         rng.shuffle(out)
     return out

@@ -187,8 +187,7 @@ class AccurateModel:
             scores = {lab: float(sent_p[d, i]) for i, lab in enumerate(SENTIMENTS)}
             engagements = [dataclasses.replace(t, polarity=next(polarity)) for t in a.engagements]
             suggestions = [dataclasses.replace(g, engagement=SUGGESTION_TARGETS[int(np.argmax(
-                target[first[d] + _holding_sentence(sentences[d], g.start, g.end)]))]) if sentences[d] else g
-                for g in a.suggestions]
+                target[first[d] + _holding_sentence(sentences[d], g.start, g.end)]))]) for g in a.suggestions]
             analyses.append(Analysis(text=a.text, sentiment=Sentiment(max(scores, key=scores.get), scores),
                                      engagements=engagements, suggestions=suggestions, tags=tags[d]))
         return analyses
