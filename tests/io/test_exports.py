@@ -234,6 +234,8 @@ def test_a_utf8_byte_order_mark_read_as_another_encoding_is_refused(tmp_path):
         read_export(p, encoding="cp1252")
     [row] = read_export(p)
     assert row.id == "1" and row.text == "Accueil. Très bien"
+    [row] = read_export(p, encoding="utf-8-sig")  # the mark's own encoding is no mismatch
+    assert row.id == "1"
 
 
 def test_json_without_a_title_key_or_with_keys_seen_late_is_read(tmp_path, monkeypatch):

@@ -236,7 +236,7 @@ def _open(path: Path, encoding: str, codec: str) -> tuple[list[str] | None, _Rec
         raise ExportError(f"{path}: unknown export format {suffix!r} (expected .csv, .json, .jsonl or .parquet)")
     if path.stat().st_size == 0:
         raise ExportError(f"{path}: empty file")
-    if suffix not in _PARQUET_SUFFIXES and codec != "utf-8":
+    if suffix not in _PARQUET_SUFFIXES and codec not in ("utf-8", "utf-8-sig"):
         with open(path, "rb") as f:
             if f.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
                 raise ExportError(f"{path}: the file starts with a UTF-8 byte-order mark, so it is UTF-8, not "
